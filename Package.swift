@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Lambda Lab: a workbook of runnable AWS Lambda experiments on a local, faithful imitation of the
+// service. No package dependencies: everything is built on the Swift toolchain (DESIGN §2).
+let package = Package(
+    name: "LambdaLab",
+    platforms: [.macOS(.v15)],
+    targets: [
+        // MARK: Libraries, one reason each
+        .target(name: "Timing"),
+        .target(name: "RuntimeAPI"),
+        .target(name: "LabRuntime", dependencies: ["RuntimeAPI"]),
+        .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing"]),
+        .target(name: "Workbook", dependencies: ["LambdaLab", "Timing"]),
+
+        // MARK: Functions (the same binaries run as `bootstrap` on provided.al2023)
+        .executableTarget(name: "worker", dependencies: ["LabRuntime"]),
+        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Timing"]),
+
+        // MARK: Chapters and the lab, which build the functions they deploy
+        .executableTarget(name: "chapter3", dependencies: chapterDependencies),
+        .executableTarget(name: "lab", dependencies: chapterDependencies),
+
+        // MARK: Tests
+        .testTarget(name: "TimingTests", dependencies: ["Timing"]),
+        .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
+        .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "LabRuntime", "RuntimeAPI", "Workbook"]),
+        .testTarget(name: "ChapterTests", dependencies: ["chapter3", "Workbook", "LambdaLab", "RuntimeAPI"]),
+    ]
+)
+
+var chapterDependencies: [Target.Dependency] {
+    ["LambdaLab", "Workbook", "Timing", "RuntimeAPI", "worker", "orchestrator"]
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Glibc
+import RuntimeAPI
+import Synchronization
+
+/// One child process: spawned with `posix_spawn` into the watchdog's process group, stdin from
+/// /dev/null, stdout and stderr into one pipe that the lab reads line by line.
+final class ChildProcess: Sendable {
+    enum Exit: Sendable, Equatable {
+        case exited(Int32)
+        case signaled(Int32)
+
+        /// As AWS words it: "exit status 1", "signal: killed" (reference §3.3).
+        var awsDescription: String {
+            switch self {
+            case .exited(let code): "exit status \(code)"
+            case .signaled(let signal): signal == SIGKILL ? "signal: killed" : "signal: \(String(cString: strsignal(signal)).lowercased())"
+            }
+        }
+    }
+
+    let pid: pid_t
+    private let output: Int32
+    private let pending = Mutex<[UInt8]>([])
+
+    private init(pid: pid_t, output: Int32) {
+        self.pid = pid
+        self.output = output
+    }
+
+    static func spawn(command: [String], environment: [String: String], workingDirectory: String?, processGroup: pid_t) throws -> ChildProcess {
+        guard !command.isEmpty else { throw LabError.invalidParameter("empty command") }
+        let pipe = try GNUExtensions.closeOnExecPipe()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipe.write, 1)
+        posix_spawn_file_actions_adddup2(&actions, pipe.write, 2)
+        // Belt and braces: the child keeps only 0, 1 and 2, whatever the lab has open.
+        _ = GNUExtensions.addCloseFrom(&actions, 3)
+        if let workingDirectory { _ = GNUExtensions.addChdir(&actions, workingDirectory) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, processGroup)
+        resetSignals(&attributes)
+
+        let environmentStrings = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let status = withCStrings(command) { argv in
+            withCStrings(environmentStrings) { envp in
+                posix_spawnp(&pid, command[0], &actions, &attributes, argv, envp)
+            }
+        }
+        close(pipe.write)
+        guard status == 0 else {
+            close(pipe.read)
+            throw LabError.service("cannot start \(command[0]): \(String(cString: strerror(status)))")
+        }
+        _ = fcntl(pipe.read, F_SETFL, fcntl(pipe.read, F_GETFL) | O_NONBLOCK)
+        return ChildProcess(pid: pid, output: pipe.read)
+    }
+
+    /// The lab ignores SIGPIPE; a child must start with default signal handling and no mask.
+    static func resetSignals(_ attributes: inout posix_spawnattr_t) {
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+    }
+
+    static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { pointers.forEach { free($0) } }
+        return body(pointers)
+    }
+
+    func signal(_ signal: Int32) {
+        _ = kill(pid, signal)
+    }
+
+    /// Reads the output pipe on a thread of its own until EOF, then reaps the process.
+    /// `onLine` gets each complete line; `onExit` runs once, after the last line.
+    func startReading(onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (Exit) -> Void) {
+        let thread = Thread { [self] in
+            var pollfd = Glibc.pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            while true {
+                pollfd.revents = 0
+                if poll(&pollfd, 1, -1) < 0 && errno == EINTR { continue }
+                if readAvailable(onLine: onLine) { break }
+            }
+            let rest = pending.withLock { bytes -> [UInt8] in defer { bytes = [] }; return bytes }
+            if !rest.isEmpty { onLine(String(decoding: rest, as: UTF8.self)) }
+            close(output)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            onExit((status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f))
+        }
+        thread.stackSize = 256 * 1024
+        thread.start()
+    }
+
+    /// Takes whatever the process has written so far. Called when its runtime posts a response, so
+    /// that every line printed before the response belongs to that invocation's log.
+    func drain(onLine: @Sendable (String) -> Void) {
+        _ = readAvailable(onLine: onLine)
+    }
+
+    /// Reads until the pipe is empty; true at EOF. Lines are delivered under the pending-bytes lock,
+    /// so the reader thread and `drain` never reorder them.
+    private func readAvailable(onLine: @Sendable (String) -> Void) -> Bool {
+        pending.withLock { bytes in
+            var chunk = [UInt8](repeating: 0, count: 8192)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { return count == 0 }
+                bytes += chunk[0..<count]
+                while let newline = bytes.firstIndex(of: 0x0A) {
+                    onLine(String(decoding: bytes[..<newline], as: UTF8.self))
+                    bytes.removeSubrange(...newline)
+                }
+                if bytes.count > 256 * 1024 {   // a line with no end: deliver it in pieces
+                    onLine(String(decoding: bytes, as: UTF8.self))
+                    bytes.removeAll()
+                }
+            }
+        }
+    }
+
+    /// Peak resident memory (VmHWM) in MB, rounded up: what REPORT calls Max Memory Used.
+    func maxMemoryUsedMB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return 0 }
+        return (kilobytes + 1023) / 1024
+    }
+}

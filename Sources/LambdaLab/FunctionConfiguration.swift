@@ -1,0 +1,68 @@
+import Foundation
+
+/// A function as deployed to the lab: which program runs in each execution environment, and the
+/// configuration AWS would hold for it (memory, timeout, environment variables, handler).
+public struct FunctionConfiguration: Sendable {
+    public var name: String
+    /// The program and its arguments, as a `provided.al2023` bootstrap (or `python3 -m awslambdaric app.handler`).
+    public var command: [String]
+    public var environment: [String: String]
+    public var workingDirectory: String?
+    /// Memory Size in MB (AWS default 128, range 128–10,240; reference §5.1). The lab reports it and
+    /// measures Max Memory Used, but does not cap the process.
+    public var memorySizeMB: Int
+    /// Function timeout (AWS default 3 s, range 1–900 s; reference §8).
+    public var timeout: Duration
+    public var handler: String
+    public var runtime: String
+    public var description: String
+
+    public init(name: String, command: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
+                memorySizeMB: Int = 128, timeout: Duration = .seconds(3), handler: String = "bootstrap",
+                runtime: String = "provided.al2023", description: String = "") {
+        self.name = name
+        self.command = command
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.memorySizeMB = memorySizeMB
+        self.timeout = timeout
+        self.handler = handler
+        self.runtime = runtime
+        self.description = description
+    }
+}
+
+/// The lab's own settings: account limits and lifecycle timings, with AWS's values as defaults.
+public struct LabConfiguration: Sendable {
+    /// Account concurrency per Region (AWS default 1,000; reference §5.1).
+    public var accountConcurrency: Int = 1_000
+    /// How long an idle environment is kept. AWS publishes no figure (reference §1.5, §1.6);
+    /// community measurements since 2019 saw about 10 minutes, so that is the default.
+    public var idleTimeout: Duration = .seconds(600)
+    /// Init limit for on-demand environments (reference §1.2).
+    public var initTimeout: Duration = .seconds(10)
+    /// Between SIGTERM and SIGKILL at Shutdown (AWS gives a runtime without extensions up to 300 ms
+    /// with external extensions and none without; the lab is generous so runtimes can exit cleanly).
+    public var shutdownGrace: Duration = .milliseconds(300)
+    /// Modeled: microVM creation and code download before the process starts (reference §7.2).
+    /// Off by default; when set, it is added before the spawn and counted in Init Duration.
+    public var sandboxDelay: Duration = .zero
+    public var region: String = "us-east-1"
+    public var accountID: String = "000000000000"
+    /// Where platform lines (START/END/REPORT) and function output go as they happen; nil keeps
+    /// them only in the invocation records.
+    public var log: (@Sendable (LogLine) -> Void)?
+    /// Where each environment's scratch directory (its TMPDIR, the lab's `/tmp`) is created.
+    public var scratchRoot: String = NSTemporaryDirectory()
+
+    public init() {}
+}
+
+/// One line of an environment's log stream.
+public struct LogLine: Sendable {
+    public let functionName: String
+    public let environmentID: String
+    public let text: String
+    /// True for the lines Lambda itself writes (START, END, REPORT, timeouts).
+    public let isPlatform: Bool
+}

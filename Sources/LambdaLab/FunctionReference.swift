@@ -1,0 +1,35 @@
+/// A function as callers name it: `worker`, `worker:live`, `123456789012:function:worker`, or
+/// `arn:aws:lambda:us-east-1:123456789012:function:worker:1` (reference §3.1).
+public struct FunctionReference: Sendable, Equatable {
+    public let name: String
+    public let qualifier: String?
+
+    public init(name: String, qualifier: String? = nil) {
+        self.name = name
+        self.qualifier = qualifier
+    }
+
+    /// Parses any accepted form; nil when it is not a function name at all.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        var rest: ArraySlice<String>
+        if parts.first == "arn" {
+            // arn:aws:lambda:region:account:function:name[:qualifier]
+            guard parts.count >= 7, parts[2] == "lambda", parts[5] == "function" else { return nil }
+            rest = parts[6...]
+        } else if parts.count >= 3, parts[1] == "function" {
+            rest = parts[2...]
+        } else {
+            rest = parts[...]
+        }
+        guard let name = rest.first, rest.count <= 2, FunctionReference.isValidName(name) else { return nil }
+        self.name = name
+        self.qualifier = rest.count == 2 ? rest.last : nil
+        if let qualifier, qualifier.isEmpty { return nil }
+    }
+
+    /// Letters, digits, hyphens and underscores, at most 64 (reference §3.1).
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import RuntimeAPI
+
+/// The lab's front door: the Invoke API on 127.0.0.1 (reference §3.1–§3.6), so the orchestrator,
+/// aws-cli and boto3 call the lab the way they call AWS.
+final class InvokeEndpoint: Sendable {
+    /// 6 MB for synchronous and 1 MB for asynchronous (Event) payloads (reference §3.6).
+    static let maxSyncPayload = 6 * 1024 * 1024
+    static let maxEventPayload = 1024 * 1024
+
+    private let server: HTTPServer
+    var port: UInt16 { server.port }
+
+    init(lab: Lab, port: UInt16) throws {
+        let limits = HTTPLimits(maxBodyBytes: InvokeEndpoint.maxSyncPayload)
+        server = try HTTPServer(name: "invoke-api", port: port, limits: limits, errorResponder: InvokeEndpoint.errorResponse) { [weak lab] request in
+            guard let lab else { return LabError.service("The lab is gone.").response }
+            return InvokeEndpoint.route(request, lab: lab)
+        }
+        server.start()
+    }
+
+    func stop() { server.stop() }
+
+    static func route(_ request: HTTPRequest, lab: Lab) -> HTTPResponse {
+        let path = request.path
+        if path.hasPrefix(InvokeAPIPath.functionsPrefix), path.hasSuffix("/invocations") {
+            let name = String(path.dropFirst(InvokeAPIPath.functionsPrefix.count).dropLast("/invocations".count))
+            guard request.method == "POST" else { return LabError("MethodNotAllowedException", status: 405, "Use POST to invoke a function.").response }
+            return invoke(name, request, lab: lab)
+        }
+        return LabError("UnknownOperationException", status: 404, "Unknown operation \(request.method) \(path.prefix(200))").response
+    }
+
+    /// Invoke: RequestResponse (200), Event (202, runs in the background), DryRun (204).
+    static func invoke(_ name: String, _ request: HTTPRequest, lab: Lab) -> HTTPResponse {
+        guard let reference = FunctionReference(parsing: name) else {
+            return LabError.invalidParameter("1 validation error detected: Value '\(name.prefix(140))' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?").response
+        }
+        let queryQualifier = request.query["Qualifier"]
+        if let inName = reference.qualifier, let queryQualifier, inName != queryQualifier {
+            return LabError.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.").response
+        }
+        let qualifier = queryQualifier ?? reference.qualifier
+        let type = request.headers[AmazonHeaders.invocationType] ?? "RequestResponse"
+        guard ["RequestResponse", "Event", "DryRun"].contains(type) else {
+            return LabError.invalidParameter("1 validation error detected: Value '\(type.prefix(40))' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]").response
+        }
+        if type == "Event" && request.body.count > maxEventPayload {
+            return LabError("RequestTooLargeException", status: 413, "Request must be smaller than \(maxEventPayload) bytes for the InvokeAsync operation").response
+        }
+        if !request.body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(request.body), options: [.fragmentsAllowed])) == nil {
+            return LabError("InvalidRequestContentException", status: 400, "Could not parse request body into json: Could not parse payload into json").response
+        }
+        switch type {
+        case "DryRun":
+            if let error = lab.validate(reference.name, qualifier: qualifier) { return error.response }
+            return HTTPResponse(status: 204, headers: [AmazonHeaders.amznRequestID: UUID().uuidString.lowercased()])
+        case "Event":
+            if let error = lab.validate(reference.name, qualifier: qualifier) { return error.response }
+            // Queued: the caller does not wait (reference §5.4); the lab runs it now, in the background.
+            lab.invoke(reference.name, qualifier: qualifier, payload: request.body) { _ in }
+            return HTTPResponse(status: 202, headers: [AmazonHeaders.amznRequestID: UUID().uuidString.lowercased()])
+        default:
+            switch lab.invokeAndWait(reference.name, qualifier: qualifier, payload: request.body) {
+            case .failure(let error):
+                return error.response
+            case .success(let result):
+                var headers: HTTPHeaders = [
+                    "Content-Type": "application/json",
+                    AmazonHeaders.amznRequestID: result.requestID,
+                    AmazonHeaders.executedVersion: result.executedVersion,
+                ]
+                if let functionError = result.functionError { headers.add(AmazonHeaders.functionError, functionError) }
+                if request.headers[AmazonHeaders.logType] == "Tail", let lines = result.record?.logLines {
+                    headers.add(AmazonHeaders.logResult, tail(lines))
+                }
+                return HTTPResponse(status: 200, headers: headers, body: result.payload)
+            }
+        }
+    }
+
+    /// Base64 of the last 4 KB of the invocation's log (reference §3.2).
+    static func tail(_ lines: [String]) -> String {
+        let log = Array((lines.joined(separator: "\n") + "\n").utf8)
+        return Data(log.suffix(4096)).base64EncodedString()
+    }
+
+    private static let errorResponse: HTTPServer.ErrorResponder = { error in
+        switch error {
+        case .bodyTooLarge:
+            LabError("RequestTooLargeException", status: 413, "Request must be smaller than \(maxSyncPayload) bytes for the InvokeFunction operation").response
+        default:
+            LabError("InvalidRequestContentException", status: error.status, "\(error)").response
+        }
+    }
+}
+
+extension Lab {
+    /// Whether an invocation of this function and qualifier could be routed (for DryRun and Event).
+    func validate(_ functionName: String, qualifier: String?) -> LabError? {
+        state.withLock { state in
+            guard let function = state.functions[functionName], function.resolve(qualifier) != nil else {
+                return LabError.functionNotFound(arn(functionName, qualifier: qualifier))
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,299 @@
+import Foundation
+import Glibc
+import RuntimeAPI
+import Timing
+
+/// Starting, finishing, reaping: the execution environment's life from spawn to Shutdown.
+extension Lab {
+    enum Outcome {
+        case succeeded([UInt8])
+        case failed(type: String, payload: [UInt8])
+    }
+
+    // MARK: Init
+
+    /// Cold start: the environment's Runtime API endpoint, its scratch directory, then the process.
+    /// Init Duration starts at the spawn and ends at the runtime's first `GET /next`.
+    func start(_ environment: EnvironmentState) {
+        if configuration.sandboxDelay > .zero {
+            // Modeled, not measured: microVM creation and code download that a laptop does not have.
+            Thread.sleep(forTimeInterval: configuration.sandboxDelay.milliseconds / 1000)
+        }
+        let id = environment.id
+        do {
+            let endpoint = try RuntimeEndpoint.server(lab: self, environmentID: id)
+            endpoint.start()
+            try FileManager.default.createDirectory(atPath: environment.scratchDirectory, withIntermediateDirectories: true)
+            let variables = environmentVariables(environment, runtimeAPIPort: endpoint.port)
+            let spawnedAt = Clock.now
+            let proceed = state.withLock { state -> Bool in
+                guard let current = state.environments[id], current.phase != .shuttingDown else { return false }
+                state.environments[id]!.endpoint = endpoint
+                state.environments[id]!.spawnedAt = spawnedAt
+                return true
+            }
+            guard proceed else {
+                endpoint.stop()
+                discard(environmentID: id, type: "Runtime.ExitError", message: "Runtime exited without providing a reason")
+                return
+            }
+            let process = try ChildProcess.spawn(command: environment.configuration.command, environment: variables,
+                                                 workingDirectory: environment.configuration.workingDirectory,
+                                                 processGroup: watchdog.processGroup)
+            let killNow = state.withLock { state -> Bool in
+                guard state.environments[id] != nil else { return true }
+                state.environments[id]!.process = process
+                return state.environments[id]!.phase == .shuttingDown
+            }
+            process.startReading(
+                onLine: { [weak self] line in self?.functionOutput(environmentID: id, line) },
+                onExit: { [weak self] exit in self?.processExited(environmentID: id, exit) })
+            if killNow { process.signal(SIGKILL) }
+            let limit = environment.initializationType == "on-demand" ? configuration.initTimeout : max(.seconds(130), environment.configuration.timeout)
+            DispatchQueue.global().asyncAfter(deadline: .now() + limit.milliseconds / 1000) { [weak self] in
+                self?.initTimedOut(environmentID: id, limit: limit)
+            }
+        } catch {
+            state.withLock { $0.environments[id]?.endpoint }?.stop()
+            discard(environmentID: id, type: "Runtime.InvalidEntrypoint", message: "\(error)")
+        }
+    }
+
+    /// The environment variables of an execution environment (reference §2.7, DESIGN §3).
+    func environmentVariables(_ environment: EnvironmentState, runtimeAPIPort: UInt16) -> [String: String] {
+        let inherited = ProcessInfo.processInfo.environment
+        var variables: [String: String] = ["TZ": ":UTC", "LANG": "en_US.UTF-8"]
+        // What a local program needs to be found and to run (python3 through pyenv, for instance).
+        for key in ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "LD_LIBRARY_PATH"] {
+            if let value = inherited[key] { variables[key] = value }
+        }
+        let configuration = environment.configuration
+        variables.merge(configuration.environment) { _, new in new }
+        let taskRoot = configuration.workingDirectory ?? URL(fileURLWithPath: configuration.command[0]).deletingLastPathComponent().path
+        let reserved: [String: String] = [
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(runtimeAPIPort)",
+            "AWS_LAMBDA_FUNCTION_NAME": environment.functionName,
+            "AWS_LAMBDA_FUNCTION_VERSION": environment.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(configuration.memorySizeMB),
+            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/\(environment.functionName)",
+            "AWS_LAMBDA_LOG_STREAM_NAME": environment.logStreamName,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": environment.initializationType,
+            "_HANDLER": configuration.handler,
+            "AWS_REGION": self.configuration.region,
+            "AWS_DEFAULT_REGION": self.configuration.region,
+            "LAMBDA_TASK_ROOT": taskRoot,
+            "LAMBDA_RUNTIME_DIR": taskRoot,
+            // The lab's stand-in for /tmp: one scratch directory per environment.
+            "TMPDIR": environment.scratchDirectory,
+            // Dummy credentials, so an AWS SDK inside a function can sign calls to the lab.
+            "AWS_ACCESS_KEY_ID": "LABACCESSKEY", "AWS_SECRET_ACCESS_KEY": "lab-secret", "AWS_SESSION_TOKEN": "lab-session",
+        ]
+        variables.merge(reserved) { _, new in new }
+        if let url = invokeEndpointURL { variables["AWS_ENDPOINT_URL_LAMBDA"] = url }
+        return variables
+    }
+
+    func scratchDirectory(for id: String) -> String {
+        "\(scratchBase)/\(id)/tmp"
+    }
+
+    // MARK: Function output
+
+    /// A line the function wrote: it belongs to the invocation being served, or to Init.
+    func functionOutput(environmentID: String, _ line: String) {
+        let environment = state.withLock { state -> EnvironmentState? in
+            guard let environment = state.environments[environmentID] else { return nil }
+            if let requestID = environment.assigned, state.inFlight[requestID]?.handedOutAt != nil {
+                if state.inFlight[requestID]!.logLines.count < 10_000 { state.inFlight[requestID]!.logLines.append(line) }
+            } else if environment.phase == .initializing, environment.initLog.count < 10_000 {
+                state.environments[environmentID]!.initLog.append(line)
+            }
+            return environment
+        }
+        if let environment { emit(environment, line, platform: false) }
+    }
+
+    // MARK: Invoke ends
+
+    /// Ends an invocation: records it, answers the caller, and (unless it is being discarded) makes
+    /// the environment idle at once, so the very next invoke reuses it.
+    func finishInvocation(requestID: String, environmentID: String, outcome: Outcome, discardEnvironment: Bool = false) {
+        // Everything the process printed before it answered belongs to this invocation's log.
+        let process = state.withLock { $0.environments[environmentID]?.process }
+        process?.drain { line in self.functionOutput(environmentID: environmentID, line) }
+        let now = Clock.now
+        let finished = state.withLock { state -> (InFlightInvocation, EnvironmentState?, Duration?, [String], Int)? in
+            guard let invocation = state.inFlight.removeValue(forKey: requestID) else { return nil }
+            guard var environment = state.environments[environmentID] else { return (invocation, nil, nil, [], 1) }
+            var initDuration: Duration?
+            var initLog: [String] = []
+            if invocation.coldStart && !environment.initReported {
+                initDuration = environment.initDuration
+                initLog = environment.initLog
+                environment.initReported = true
+                environment.initLog = []
+            }
+            environment.invocationsServed += 1
+            if environment.assigned == requestID { environment.assigned = nil }
+            if !discardEnvironment && environment.phase == .invoking {
+                environment.phase = .idle
+                environment.idleSince = now
+                environment.lastUsed = now
+            }
+            state.environments[environmentID] = environment
+            return (invocation, environment, initDuration, initLog, environment.invocationsServed)
+        }
+        guard let (invocation, environment, initDuration, initLog, number) = finished else { return }
+        let duration = now - (invocation.handedOutAt ?? now)
+        let report = Report(requestID: requestID, duration: duration, initDuration: initDuration,
+                            memorySizeMB: environment?.configuration.memorySizeMB ?? 128,
+                            maxMemoryUsedMB: process?.maxMemoryUsedMB() ?? 0)
+        let end = PlatformLog.end(requestID: requestID)
+        let reportLine = PlatformLog.report(report)
+        if let environment {
+            emit(environment, end, platform: true)
+            emit(environment, reportLine, platform: true)
+        }
+        let lines = initLog + [PlatformLog.start(requestID: requestID, version: invocation.version)] + invocation.logLines + [end, reportLine]
+        var payload: [UInt8]
+        var errorType: String?
+        switch outcome {
+        case .succeeded(let body): payload = body
+        case .failed(let type, let body): payload = body; errorType = type
+        }
+        let record = InvocationRecord(
+            requestID: requestID, functionName: invocation.functionName, executedVersion: invocation.version,
+            environmentID: environmentID, coldStart: invocation.coldStart, initDuration: initDuration, duration: duration,
+            billedDurationMs: report.billedDurationMs, maxMemoryUsedMB: report.maxMemoryUsedMB,
+            receivedAt: offset(invocation.receivedAt), spawnedAt: invocation.coldStart ? environment?.spawnedAt.map(offset) : nil,
+            handlerStartedAt: offset(invocation.handedOutAt ?? now), functionError: errorType == nil ? nil : "Unhandled",
+            errorType: errorType, logLines: lines, environmentInvocationNumber: number)
+        state.withLock { $0.records.append(record) }
+        if let environment, environment.phase == .idle, let since = environment.idleSince {
+            scheduleIdleCheck(environmentID: environmentID, since: since)
+        }
+        if payload.isEmpty && errorType == nil { payload = [] }
+        invocation.complete(.success(InvocationResult(requestID: requestID, executedVersion: invocation.version, payload: payload,
+                                                      functionError: record.functionError, record: record)))
+    }
+
+    /// The function outran its timeout: the caller gets `Sandbox.Timedout` and the environment is
+    /// discarded (AWS resets it; reference §8).
+    func timeOut(requestID: String, environmentID: String) {
+        let invocation = state.withLock { state -> InFlightInvocation? in
+            guard let invocation = state.inFlight[requestID], invocation.environmentID == environmentID,
+                  invocation.handedOutAt != nil else { return nil }
+            state.environments[environmentID]?.phase = .shuttingDown
+            return invocation
+        }
+        guard let invocation else { return }
+        let seconds = String(format: "%.2f", invocation.timeout.milliseconds / 1000)
+        let line = PlatformLog.timedOut(requestID: requestID, timeoutSeconds: invocation.timeout.milliseconds / 1000)
+        state.withLock { $0.inFlight[requestID]?.logLines.append(line) }
+        if let environment = state.withLock({ $0.environments[environmentID] }) { emit(environment, line, platform: true) }
+        let message = "RequestId: \(requestID) Error: Task timed out after \(seconds) seconds"
+        finishInvocation(requestID: requestID, environmentID: environmentID,
+                         outcome: .failed(type: "Sandbox.Timedout", payload: Array(AWSErrorBody.function(type: "Sandbox.Timedout", message: message).utf8)),
+                         discardEnvironment: true)
+        shutDown(environmentID: environmentID, reason: "timeout", immediately: true)
+    }
+
+    /// Init did not finish within its limit (10 s on demand; reference §1.2).
+    func initTimedOut(environmentID: String, limit: Duration) {
+        let assigned = state.withLock { state -> String?? in
+            guard let environment = state.environments[environmentID], environment.phase == .initializing else { return nil }
+            state.environments[environmentID]!.phase = .shuttingDown
+            return .some(environment.assigned)
+        }
+        guard let assigned else { return }
+        if let requestID = assigned {
+            let message = "RequestId: \(requestID) Error: Init phase timed out after \(String(format: "%.2f", limit.milliseconds / 1000)) seconds"
+            finishInvocation(requestID: requestID, environmentID: environmentID,
+                             outcome: .failed(type: "Sandbox.Timedout", payload: Array(AWSErrorBody.function(type: "Sandbox.Timedout", message: message).utf8)),
+                             discardEnvironment: true)
+        }
+        provisionedEnvironmentFailed(environmentID, reason: "Init phase timed out")
+        shutDown(environmentID: environmentID, reason: "init timeout", immediately: true)
+    }
+
+    // MARK: Shutdown
+
+    /// The Shutdown phase: SIGTERM, then SIGKILL after the grace period (or at once).
+    func shutDown(environmentID: String, reason: String, immediately: Bool = false) {
+        let taken = state.withLock { state -> (ChildProcess?, OneShot<NextAnswer>?)? in
+            guard let environment = state.environments[environmentID] else { return nil }
+            state.environments[environmentID]!.phase = .shuttingDown
+            state.environments[environmentID]!.exitReason = state.environments[environmentID]!.exitReason ?? reason
+            state.environments[environmentID]!.parkedNext = nil
+            return (environment.process, environment.parkedNext)
+        }
+        guard let (process, parked) = taken else { return }
+        parked?.fulfil(.stop)
+        guard let process else { return }   // not spawned yet: start() sees shuttingDown and kills it
+        if immediately {
+            process.signal(SIGKILL)
+            return
+        }
+        process.signal(SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + configuration.shutdownGrace.milliseconds / 1000) { [weak self] in
+            if self?.state.withLock({ $0.environments[environmentID] != nil }) ?? true { process.signal(SIGKILL) }
+        }
+    }
+
+    func scheduleIdleCheck(environmentID: String, since: Instant) {
+        let timeout = configuration.idleTimeout
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.milliseconds / 1000) { [weak self] in
+            guard let self else { return }
+            let expired = state.withLock { state in
+                guard let environment = state.environments[environmentID] else { return false }
+                return environment.phase == .idle && environment.idleSince == since && environment.initializationType == "on-demand"
+            }
+            if expired { shutDown(environmentID: environmentID, reason: "idle for \(String(format: "%.2f", timeout.milliseconds / 1000)) s") }
+        }
+    }
+
+    /// The process is gone (reaped). A caller still waiting gets `Runtime.ExitError` (reference §3.3).
+    func processExited(environmentID: String, _ exit: ChildProcess.Exit) {
+        let removed = state.withLock { state -> (EnvironmentState, String?)? in
+            guard let environment = state.environments.removeValue(forKey: environmentID) else { return nil }
+            return (environment, environment.assigned.flatMap { state.inFlight[$0] != nil ? $0 : nil })
+        }
+        guard let (environment, requestID) = removed else { return }
+        environment.endpoint?.stop()
+        environment.parkedNext?.fulfil(.stop)
+        let reason = environment.exitReason ?? "runtime exited"
+        emit(environment, "SHUTDOWN \(environment.id) (\(reason); process \(exit.awsDescription))", platform: true)
+        if let requestID {
+            // Put the environment back just long enough to finish its invocation's record.
+            state.withLock { $0.environments[environmentID] = environment }
+            let why = exit == .exited(0) ? "Runtime exited without providing a reason" : "Runtime exited with error: \(exit.awsDescription)"
+            state.withLock { state in
+                if state.inFlight[requestID]?.handedOutAt == nil { state.inFlight[requestID]?.handedOutAt = Clock.now }
+            }
+            finishInvocation(requestID: requestID, environmentID: environmentID,
+                             outcome: .failed(type: "Runtime.ExitError",
+                                              payload: Array(AWSErrorBody.function(type: "Runtime.ExitError", message: "RequestId: \(requestID) Error: \(why)").utf8)),
+                             discardEnvironment: true)
+            state.withLock { _ = $0.environments.removeValue(forKey: environmentID) }
+        }
+        provisionedEnvironmentFailed(environmentID, reason: "runtime exited")
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: environment.scratchDirectory).deletingLastPathComponent().path)
+        environmentGone()
+    }
+
+    /// An environment that never got a process: its invocation fails, and it is forgotten.
+    func discard(environmentID: String, type: String, message: String) {
+        let requestID = state.withLock { state -> String? in
+            state.environments[environmentID]?.phase = .shuttingDown
+            return state.environments[environmentID]?.assigned
+        }
+        if let requestID {
+            state.withLock { $0.inFlight[requestID]?.handedOutAt = Clock.now }
+            finishInvocation(requestID: requestID, environmentID: environmentID,
+                             outcome: .failed(type: type, payload: Array(AWSErrorBody.function(type: type, message: message).utf8)),
+                             discardEnvironment: true)
+        }
+        state.withLock { _ = $0.environments.removeValue(forKey: environmentID) }
+        environmentGone()
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import RuntimeAPI
+import Timing
+
+/// The lab's side of the Runtime API: what each environment's endpoint does with a request.
+/// Status codes and error bodies follow AWS's reference emulator (reference §2.2, §2.5).
+extension Lab {
+    /// The largest response a runtime may post: 6 MB + 100 bytes, as RIE (reference §2.5).
+    static let maxResponseBytes = 6 * 1024 * 1024 + 100
+
+    private enum NextStep {
+        case answer(Handout, EnvironmentState, armTimeout: Bool)
+        case park(OneShot<NextAnswer>)
+        case refuse(HTTPResponse)
+    }
+
+    /// `GET /runtime/invocation/next`: the first one ends the Init phase; later ones park until an
+    /// invocation is assigned to this environment.
+    func runtimeNext(environmentID: String) -> HTTPResponse {
+        let now = Clock.now
+        let step = state.withLock { state -> NextStep in
+            guard var environment = state.environments[environmentID], environment.phase != .shuttingDown else {
+                return .refuse(Lab.runtimeError(500, "Runtime.ShuttingDown", "The execution environment is shutting down."))
+            }
+            if environment.phase == .initializing {
+                // Init ends when the runtime first asks for work (reference §1.2): Init Duration.
+                environment.initDuration = now - (environment.spawnedAt ?? now)
+                environment.phase = environment.assigned == nil ? .idle : .invoking
+                if environment.assigned == nil { environment.idleSince = now }
+                state.environments[environmentID] = environment
+            }
+            if environment.phase == .invoking, let requestID = environment.assigned, let invocation = state.inFlight[requestID] {
+                if invocation.handedOutAt != nil {
+                    return .refuse(Lab.runtimeError(403, "InvalidStateTransition",
+                        "State transition from Running to Ready failed for runtime. Error: the invocation \(requestID) has not been answered."))
+                }
+                return .answer(handOut(requestID, in: &state, at: now), state.environments[environmentID]!, armTimeout: true)
+            }
+            let parked = OneShot<NextAnswer>()
+            state.environments[environmentID]!.parkedNext = parked
+            return .park(parked)
+        }
+        switch step {
+        case .refuse(let response):
+            return response
+        case .answer(let handout, let environment, _):
+            emit(environment, PlatformLog.start(requestID: handout.requestID, version: environment.version), platform: true)
+            armTimeout(requestID: handout.requestID, environmentID: environmentID, after: environment.configuration.timeout)
+            return handout.response
+        case .park(let parked):
+            provisionedEnvironmentReady(environmentID)
+            switch parked.wait() {
+            case .event(let handout): return handout.response
+            case .stop: return Lab.runtimeError(500, "Runtime.ShuttingDown", "The execution environment is shutting down.")
+            }
+        }
+    }
+
+    /// `POST /runtime/invocation/{id}/response`.
+    func runtimeResponse(environmentID: String, requestID: String, body: [UInt8]) -> HTTPResponse {
+        if let refusal = checkActive(environmentID: environmentID, requestID: requestID) { return refusal }
+        if body.count > Lab.maxResponseBytes {
+            let message = "Response payload size exceeded maximum allowed payload size (\(Lab.maxResponseBytes) bytes)."
+            finishInvocation(requestID: requestID, environmentID: environmentID,
+                             outcome: .failed(type: "Function.ResponseSizeTooLarge",
+                                              payload: Array(AWSErrorBody.function(type: "Function.ResponseSizeTooLarge", message: message).utf8)))
+            return Lab.runtimeError(413, "RequestEntityTooLarge", "Exceeded maximum allowed payload size (\(Lab.maxResponseBytes) bytes).")
+        }
+        finishInvocation(requestID: requestID, environmentID: environmentID, outcome: .succeeded(body))
+        return .json(202, #"{"status":"OK"}"#)
+    }
+
+    /// `POST /runtime/invocation/{id}/error`: the handler failed; the environment stays.
+    /// The type comes from the body, else from `Lambda-Runtime-Function-Error-Type` (awslambdaric
+    /// sends only the body; reference interop notes).
+    func runtimeInvocationError(environmentID: String, requestID: String, headers: HTTPHeaders, body: [UInt8]) -> HTTPResponse {
+        if let refusal = checkActive(environmentID: environmentID, requestID: requestID) { return refusal }
+        let (type, payload) = Lab.errorPayload(headers: headers, body: body)
+        finishInvocation(requestID: requestID, environmentID: environmentID, outcome: .failed(type: type, payload: payload))
+        return .json(202, #"{"status":"OK"}"#)
+    }
+
+    /// `POST /runtime/init/error`: Init failed. The error goes to the invocation waiting for this
+    /// environment, and the environment is discarded (reference §8).
+    func runtimeInitError(environmentID: String, headers: HTTPHeaders, body: [UInt8]) -> HTTPResponse {
+        let (type, payload) = Lab.errorPayload(headers: headers, body: body)
+        let now = Clock.now
+        let check = state.withLock { state -> (initializing: Bool, assigned: String?) in
+            guard let environment = state.environments[environmentID], environment.phase == .initializing else { return (false, nil) }
+            state.environments[environmentID]!.initDuration = now - (environment.spawnedAt ?? now)
+            if let assigned = environment.assigned { state.inFlight[assigned]?.handedOutAt = now }
+            return (true, environment.assigned)
+        }
+        guard check.initializing else {
+            return Lab.runtimeError(403, "InvalidStateTransition", "State transition from Running to InitError failed for runtime.")
+        }
+        if let assigned = check.assigned {
+            finishInvocation(requestID: assigned, environmentID: environmentID, outcome: .failed(type: type, payload: payload), discardEnvironment: true)
+        }
+        provisionedEnvironmentFailed(environmentID, reason: type)
+        shutDown(environmentID: environmentID, reason: "init error \(type)")
+        return .json(202, #"{"status":"OK"}"#)
+    }
+
+    /// A response or error must name the invocation this environment is running (reference §2.5).
+    private func checkActive(environmentID: String, requestID: String) -> HTTPResponse? {
+        state.withLock { state in
+            guard let invocation = state.inFlight[requestID], invocation.environmentID == environmentID else {
+                return Lab.runtimeError(400, "InvalidRequestID", "Invalid request ID")
+            }
+            if invocation.handedOutAt == nil {
+                return Lab.runtimeError(403, "InvalidStateTransition", "State transition from Ready to ResponseSent failed for runtime.")
+            }
+            return nil
+        }
+    }
+
+    static func errorPayload(headers: HTTPHeaders, body: [UInt8]) -> (type: String, payload: [UInt8]) {
+        let headerType = headers[AmazonHeaders.functionErrorType]
+        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+            let type = (object["errorType"] as? String) ?? headerType ?? "Runtime.Unknown"
+            return (type, body)
+        }
+        let type = headerType ?? "Runtime.Unknown"
+        return (type, Array(AWSErrorBody.function(type: type, message: String(decoding: body, as: UTF8.self)).utf8))
+    }
+
+    static func runtimeError(_ status: Int, _ type: String, _ message: String) -> HTTPResponse {
+        .json(status, AWSErrorBody.runtime(type: type, message: message))
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Glibc
+import RuntimeAPI
+import Synchronization
+import Timing
+
+/// The lab: a local, faithful imitation of the Lambda service. Every execution environment is a real
+/// child process speaking the Runtime API to its own endpoint on 127.0.0.1.
+///
+/// Why a class with one `Mutex` and not an actor: the callers that wait on the lab are HTTP
+/// connection threads (a parked `GET /next`, a synchronous Invoke) that must block, and an actor
+/// hop per transition would put the cooperative pool — two threads here — on the hot path. State
+/// changes are short critical sections; waiting happens outside them.
+public final class Lab: Sendable {
+    public let configuration: LabConfiguration
+    /// Time zero for every offset in `InvocationRecord`.
+    public let origin: Instant
+    let state = Mutex(LabState())
+    let watchdog: Watchdog
+    private let invokeServer = Mutex<InvokeEndpoint?>(nil)
+    private let allGone = DispatchSemaphore(value: 0)
+    /// Parent of every environment's scratch directory (its stand-in for /tmp); removed at shutdown.
+    let scratchBase: String
+
+    public init(configuration: LabConfiguration = LabConfiguration()) throws {
+        // A runtime that vanished must not kill the lab when we write to its socket (DESIGN §9).
+        signal(SIGPIPE, SIG_IGN)
+        self.configuration = configuration
+        self.origin = Clock.now
+        self.scratchBase = URL(fileURLWithPath: configuration.scratchRoot)
+            .appendingPathComponent("lambda-lab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        self.watchdog = try Watchdog()
+    }
+
+    /// Runs `body` with a lab and always shuts it down, so no test or chapter can leave a child.
+    public static func with<R: Sendable>(_ configuration: LabConfiguration = LabConfiguration(),
+                                         _ body: (Lab) async throws -> R) async throws -> R {
+        let lab = try Lab(configuration: configuration)
+        do {
+            let result = try await body(lab)
+            lab.shutdown()
+            return result
+        } catch {
+            lab.shutdown()
+            throw error
+        }
+    }
+
+    // MARK: Functions
+
+    /// Deploys (or redeploys) a function's `$LATEST`. Environments running older code of `$LATEST`
+    /// are shut down, as an update does on AWS.
+    public func deploy(_ function: FunctionConfiguration) throws {
+        guard FunctionReference.isValidName(function.name) else {
+            throw LabError.invalidParameter("invalid function name \(function.name)")
+        }
+        let stale = state.withLock { state -> [String] in
+            if state.functions[function.name] == nil {
+                state.functions[function.name] = FunctionState(latest: function)
+            } else {
+                state.functions[function.name]!.latest = function
+            }
+            return state.environments.values.filter { $0.functionName == function.name && $0.version == "$LATEST" }.map(\.id)
+        }
+        for id in stale { shutDown(environmentID: id, reason: "function updated") }
+    }
+
+    public var functionNames: [String] { state.withLock { $0.functions.keys.sorted() } }
+
+    public func arn(_ function: String, qualifier: String? = nil) -> String {
+        "arn:aws:lambda:\(configuration.region):\(configuration.accountID):function:\(function)" + (qualifier.map { ":\($0)" } ?? "")
+    }
+
+    // MARK: Observation
+
+    /// Every finished invocation so far, in completion order.
+    public var records: [InvocationRecord] { state.withLock { $0.records } }
+
+    public func records(requestIDs: [String]) -> [InvocationRecord] {
+        let byID = state.withLock { Dictionary($0.records.map { ($0.requestID, $0) }, uniquingKeysWith: { a, _ in a }) }
+        return requestIDs.compactMap { byID[$0] }
+    }
+
+    /// A snapshot of the live execution environments.
+    public var environments: [EnvironmentInfo] {
+        state.withLock { state in
+            state.environments.values.sorted { $0.id.environmentNumber < $1.id.environmentNumber }.map {
+                EnvironmentInfo(id: $0.id, functionName: $0.functionName, version: $0.version, phase: $0.phase.rawValue,
+                                pid: $0.process?.pid, initializationType: $0.initializationType,
+                                invocationsServed: $0.invocationsServed, scratchDirectory: $0.scratchDirectory)
+            }
+        }
+    }
+
+    /// How many environments the lab has started since it began.
+    public var environmentsStarted: Int { state.withLock { $0.environmentsStarted } }
+
+    func offset(_ instant: Instant) -> Duration { instant - origin }
+
+    func emit(_ environment: EnvironmentState, _ text: String, platform: Bool) {
+        configuration.log?(LogLine(functionName: environment.functionName, environmentID: environment.id, text: text, isPlatform: platform))
+    }
+
+    // MARK: The Invoke API front door
+
+    /// Serves the Invoke API on 127.0.0.1:`port` (0 = any free port) and returns the bound port.
+    /// Environments started afterwards find it in `AWS_ENDPOINT_URL_LAMBDA`.
+    @discardableResult
+    public func startInvokeAPI(port: UInt16 = 0) throws -> UInt16 {
+        let endpoint = try InvokeEndpoint(lab: self, port: port)
+        invokeServer.withLock { $0 = endpoint }
+        return endpoint.port
+    }
+
+    /// `http://127.0.0.1:port` of the Invoke API, once started.
+    public var invokeEndpointURL: String? {
+        invokeServer.withLock { $0.map { "http://127.0.0.1:\($0.port)" } }
+    }
+
+    // MARK: Shutdown
+
+    /// Shuts every environment down (SIGTERM, then SIGKILL after the grace period), waits until each
+    /// process has been reaped, and stops the watchdog. Idempotent.
+    public func shutdown() {
+        let ids = state.withLock { state -> [String]? in
+            if state.stopped { return nil }
+            state.stopped = true
+            return Array(state.environments.keys)
+        }
+        guard let ids else { return }
+        invokeServer.withLock { $0?.stop() }
+        for id in ids { shutDown(environmentID: id, reason: "lab stopped") }
+        if !ids.isEmpty {
+            if allGone.wait(timeout: .now() + .milliseconds(Int(configuration.shutdownGrace.milliseconds) + 2_000)) == .timedOut {
+                // Still here after SIGKILL: the watchdog's group kill below is the last word.
+            }
+        }
+        watchdog.stop()
+        try? FileManager.default.removeItem(atPath: scratchBase)
+    }
+
+    /// Called when an environment's process was reaped.
+    func environmentGone() {
+        let empty = state.withLock { $0.stopped && $0.environments.isEmpty }
+        if empty { allGone.signal() }
+    }
+}
+
+/// A read-only view of one execution environment.
+public struct EnvironmentInfo: Sendable, Equatable {
+    public let id: String
+    public let functionName: String
+    public let version: String
+    public let phase: String
+    public let pid: pid_t?
+    public let initializationType: String
+    public let invocationsServed: Int
+    public let scratchDirectory: String
+}
+
+extension String {
+    /// 3 for "env-3", so environments sort in start order.
+    var environmentNumber: Int { Int(split(separator: "-").last ?? "") ?? 0 }
+}

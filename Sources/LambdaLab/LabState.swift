@@ -1,0 +1,118 @@
+import Foundation
+import RuntimeAPI
+import Timing
+
+/// Everything the lab knows, guarded by one lock in `Lab`. Each transition takes microseconds, so one
+/// lock is simpler than many and never the bottleneck next to a process start or a socket hop.
+struct LabState {
+    var functions: [String: FunctionState] = [:]
+    var environments: [String: EnvironmentState] = [:]
+    var inFlight: [String: InFlightInvocation] = [:]
+    var records: [InvocationRecord] = []
+    var environmentsStarted = 0
+    var stopped = false
+
+    func inFlightCount(function: String) -> Int {
+        inFlight.values.filter { $0.functionName == function }.count
+    }
+
+    func inFlightUnreserved() -> Int {
+        inFlight.values.filter { functions[$0.functionName]?.reservedConcurrency == nil }.count
+    }
+
+    var totalReserved: Int { functions.values.compactMap(\.reservedConcurrency).reduce(0, +) }
+}
+
+/// A function and what the control plane holds for it.
+struct FunctionState {
+    /// `$LATEST`.
+    var latest: FunctionConfiguration
+    /// Published versions "1", "2", …: frozen copies of the configuration.
+    var versions: [String: FunctionConfiguration] = [:]
+    var aliases: [String: String] = [:]
+    var reservedConcurrency: Int?
+
+    /// The version a qualifier names: nil → $LATEST, a number → that version, else an alias.
+    func resolve(_ qualifier: String?) -> (version: String, configuration: FunctionConfiguration)? {
+        guard let qualifier, qualifier != "$LATEST" else { return ("$LATEST", latest) }
+        if let configuration = versions[qualifier] { return (qualifier, configuration) }
+        if let version = aliases[qualifier] { return resolve(version) }
+        return nil
+    }
+}
+
+/// One execution environment. Its phases are AWS's (reference §1, §9):
+///
+///     initializing ──first GET /next──▶ invoking ──response/error──▶ idle ──assigned──▶ invoking …
+///          │ (provisioned: no invocation yet) ───────────────────────▶ idle
+///     any phase ──idle timeout, crash, timeout, lab stop──▶ shuttingDown ──process exit──▶ (removed)
+struct EnvironmentState {
+    enum Phase: String, Sendable { case initializing, idle, invoking, shuttingDown }
+
+    let id: String
+    let functionName: String
+    let version: String
+    let configuration: FunctionConfiguration
+    let initializationType: String
+    let logStreamName: String
+    let scratchDirectory: String
+    var phase: Phase = .initializing
+    /// The invocation this environment serves or is reserved for.
+    var assigned: String?
+    /// A parked `GET /next`, waiting for the next invocation.
+    var parkedNext: OneShot<NextAnswer>?
+    var process: ChildProcess?
+    var endpoint: HTTPServer?
+    var spawnedAt: Instant?
+    var initDuration: Duration?
+    /// Init Duration goes on the REPORT of the first invocation only.
+    var initReported = false
+    var invocationsServed = 0
+    var idleSince: Instant?
+    var lastUsed: Instant?
+    /// Function output before the first invocation (the Init phase), attached to that invocation's log.
+    var initLog: [String] = []
+    var exitReason: String?
+}
+
+/// An invocation between its arrival and its answer.
+struct InFlightInvocation {
+    let requestID: String
+    let functionName: String
+    let version: String
+    let invokedARN: String
+    let payload: [UInt8]
+    let timeout: Duration
+    let receivedAt: Instant
+    let complete: @Sendable (Result<InvocationResult, LabError>) -> Void
+    var environmentID: String
+    var coldStart: Bool
+    var handedOutAt: Instant?
+    var logLines: [String] = []
+}
+
+/// What a parked `GET /next` receives.
+enum NextAnswer: Sendable {
+    case event(Handout)
+    /// The environment is shutting down: answer 500 so the runtime exits (reference §2.2).
+    case stop
+}
+
+/// The event as the runtime receives it in answer to `GET /next` (reference §2.3).
+struct Handout: Sendable {
+    let requestID: String
+    let deadlineMs: Int64
+    let invokedARN: String
+    let traceID: String
+    let payload: [UInt8]
+
+    var response: HTTPResponse {
+        HTTPResponse(status: 200, headers: [
+            AmazonHeaders.requestID: requestID,
+            AmazonHeaders.deadline: String(deadlineMs),
+            AmazonHeaders.invokedFunctionARN: invokedARN,
+            AmazonHeaders.traceID: traceID,
+            "Content-Type": "application/json",
+        ], body: payload)
+    }
+}

@@ -1,0 +1,52 @@
+import Glibc
+
+/// Glibc functions that Swift's `Glibc` module hides behind `_GNU_SOURCE`, looked up once by name.
+///
+/// Why they matter: the lab spawns child processes from many threads at once. Without `pipe2` and
+/// `accept4`, a descriptor made on one thread could leak into a child spawned on another between the
+/// call and a later `fcntl(FD_CLOEXEC)`, and a leaked socket would keep a peer from ever seeing EOF.
+public enum GNUExtensions {
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+    private typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
+    private typealias SpawnCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private typealias SpawnChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    private typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
+
+    nonisolated(unsafe) private static let handle = dlopen(nil, RTLD_NOW)
+
+    private static func symbol<T>(_ name: String, as type: T.Type) -> T {
+        guard let pointer = dlsym(handle, name) else { fatalError("glibc lacks \(name) (glibc 2.36 or newer is required)") }
+        return unsafeBitCast(pointer, to: type)
+    }
+
+    private static let pipe2Function = symbol("pipe2", as: Pipe2.self)
+    private static let accept4Function = symbol("accept4", as: Accept4.self)
+    private static let closeFromFunction = symbol("posix_spawn_file_actions_addclosefrom_np", as: SpawnCloseFrom.self)
+    private static let chdirFunction = symbol("posix_spawn_file_actions_addchdir_np", as: SpawnChdir.self)
+    private static let pidfdOpenFunction = symbol("pidfd_open", as: PidfdOpen.self)
+
+    /// A pipe whose both ends are close-on-exec: (read end, write end).
+    public static func closeOnExecPipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe2Function(&fds, O_CLOEXEC) == 0 else { throw SocketError("pipe2") }
+        return (fds[0], fds[1])
+    }
+
+    public static func accept4(_ fd: Int32, flags: Int32) -> Int32 {
+        accept4Function(fd, nil, nil, flags)
+    }
+
+    /// In the child, close every descriptor from `lowest` up (the child keeps only what it was given).
+    public static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32 {
+        closeFromFunction(actions, lowest)
+    }
+
+    public static func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: String) -> Int32 {
+        chdirFunction(actions, path)
+    }
+
+    /// A descriptor that becomes readable when process `pid` exits (any process, not only children).
+    public static func pidfdOpen(_ pid: pid_t) -> Int32 {
+        pidfdOpenFunction(pid, 0)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Synchronization
+
+/// A small HTTP/1.1 server on 127.0.0.1, one thread per connection.
+///
+/// Why threads and blocking I/O: a Runtime API `GET /next` and a synchronous Invoke both *wait*
+/// (for an event, for a function's answer). Parking a dedicated thread is the simplest correct way
+/// to wait, it never starves Swift's cooperative pool (two threads on a 2-core machine), and it is
+/// the closest thing to the C floor in `reference/limits.md`. Connections are few (one per
+/// environment, one per concurrent caller), so a thread each is cheap.
+public final class HTTPServer: Sendable {
+    /// Runs on the connection's own thread; it may block until it has an answer.
+    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+    /// Turns a request we could not read into the response to send before closing.
+    public typealias ErrorResponder = @Sendable (HTTPError) -> HTTPResponse
+
+    public let port: UInt16
+    private let listener: Socket
+    private let limits: HTTPLimits
+    private let handler: Handler
+    private let errorResponder: ErrorResponder
+    private let name: String
+    private let state = Mutex(State())
+
+    private struct State {
+        var stopped = false
+        var connections: [Int32: Socket] = [:]
+    }
+
+    /// Binds at once, so `port` is known before `start()` (port 0 = any free port).
+    public init(name: String, port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
+                errorResponder: @escaping ErrorResponder = HTTPServer.plainError,
+                handler: @escaping Handler) throws {
+        self.name = name
+        self.listener = try Socket.listen(port: port)
+        self.port = listener.localPort
+        self.limits = limits
+        self.handler = handler
+        self.errorResponder = errorResponder
+    }
+
+    public static let plainError: ErrorResponder = { error in
+        .json(error.status, #"{"errorType":"BadRequest","errorMessage":"\#(error.description)"}"#)
+    }
+
+    public func start() {
+        let thread = Thread { [self] in acceptLoop() }
+        thread.name = "\(name) accept"
+        thread.start()
+    }
+
+    private func acceptLoop() {
+        while true {
+            guard let connection = try? listener.accept() else { break }
+            let admitted = state.withLock { state -> Bool in
+                if state.stopped { return false }
+                state.connections[connection.fd] = connection
+                return true
+            }
+            guard admitted else { connection.close(); break }
+            let thread = Thread { [self] in serve(connection) }
+            thread.stackSize = 256 * 1024
+            thread.start()
+        }
+        listener.close()
+    }
+
+    /// Serves requests on one connection until the peer closes or sends something unreadable.
+    /// One bad connection never takes the server down: every failure ends here.
+    private func serve(_ connection: Socket) {
+        defer {
+            state.withLock { _ = $0.connections.removeValue(forKey: connection.fd) }
+            connection.close()
+        }
+        let reader = HTTPReader(socket: connection, limits: limits)
+        while true {
+            let request: HTTPRequest
+            do {
+                guard let next = try reader.readRequest(expectContinue: {
+                    try connection.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                }) else { return }
+                request = next
+            } catch let error as HTTPError {
+                if error != .truncated {
+                    try? connection.send(errorResponder(error).serialized(keepAlive: false))
+                }
+                return
+            } catch {
+                return
+            }
+            let response = handler(request)
+            let keepAlive = request.keepAlive && !isStopped
+            do { try connection.send(response.serialized(keepAlive: keepAlive)) } catch { return }
+            if !keepAlive { return }
+        }
+    }
+
+    private var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// Stops accepting and wakes every connection thread blocked on a read. Handlers that are
+    /// blocked waiting for something else must be released by whoever they wait on.
+    public func stop() {
+        let connections = state.withLock { state -> [Socket] in
+            state.stopped = true
+            return Array(state.connections.values)
+        }
+        listener.shutdown()
+        for connection in connections { connection.shutdown() }
+    }
+}

@@ -1,0 +1,123 @@
+import Glibc
+import Synchronization
+
+/// A TCP socket on loopback, with the POSIX details done once: close-on-exec, `TCP_NODELAY`,
+/// `MSG_NOSIGNAL` (a peer that went away must not kill us with SIGPIPE), `EINTR` retries and short
+/// reads/writes. Every server in the lab binds 127.0.0.1 only.
+public final class Socket: Sendable {
+    public let fd: Int32
+    private let isClosed = Atomic<Bool>(false)
+
+    public init(fd: Int32) { self.fd = fd }
+    deinit { close() }
+
+    /// Listens on 127.0.0.1:`port`; port 0 lets the kernel choose (read it back with `localPort`).
+    public static func listen(port: UInt16 = 0, backlog: Int32 = 1024) throws -> Socket {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("socket") }
+        let socket = Socket(fd: fd)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = loopbackAddress(port: port)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw SocketError("bind 127.0.0.1:\(port)") }
+        guard Glibc.listen(fd, backlog) == 0 else { throw SocketError("listen") }
+        return socket
+    }
+
+    public static func connect(host: String = "127.0.0.1", port: UInt16) throws -> Socket {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("socket") }
+        let socket = Socket(fd: fd)
+        var address = loopbackAddress(port: port)
+        let ip = host == "localhost" ? "127.0.0.1" : host
+        guard inet_pton(AF_INET, ip, &address.sin_addr) == 1 else { throw SocketError("address \(host)", code: EINVAL) }
+        while true {
+            let result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if result == 0 { break }
+            if errno == EINTR { continue }
+            throw SocketError("connect \(host):\(port)")
+        }
+        socket.setNoDelay()
+        return socket
+    }
+
+    private static func loopbackAddress(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    /// The port the kernel bound (the answer to "port 0").
+    public var localPort: UInt16 {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    /// Waits for the next connection; throws once the socket was shut down.
+    public func accept() throws -> Socket {
+        while true {
+            let client = GNUExtensions.accept4(fd, flags: Int32(SOCK_CLOEXEC.rawValue))
+            if client >= 0 {
+                let socket = Socket(fd: client)
+                socket.setNoDelay()
+                return socket
+            }
+            // Transient conditions: a signal, or a connection reset before we took it.
+            if errno == EINTR || errno == ECONNABORTED || errno == EPROTO { continue }
+            throw SocketError("accept")
+        }
+    }
+
+    /// Small request/response messages must not wait for Nagle's algorithm.
+    private func setNoDelay() {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    public func send(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try send($0) }
+    }
+
+    public func send(_ buffer: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SocketError("send")
+            }
+            offset += written
+        }
+    }
+
+    /// Reads what is available (at most the buffer's size); 0 means the peer closed.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
+            if count >= 0 { return count }
+            if errno == EINTR { continue }
+            throw SocketError("recv")
+        }
+    }
+
+    /// Wakes every thread blocked on this socket (accept, recv) without freeing the descriptor,
+    /// so a racing thread can never act on a reused fd number.
+    public func shutdown() {
+        if !isClosed.load(ordering: .acquiring) { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    public func close() {
+        if isClosed.exchange(true, ordering: .acquiringAndReleasing) == false { _ = Glibc.close(fd) }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// A chapter's command line: `--name value` options with ranges, `--json`, `--help`.
+/// Bad values are reported in one line; `exit(2)` is the caller's.
+public struct CommandLineOptions {
+    private var values: [String: String] = [:]
+    public private(set) var json = false
+    public private(set) var help = false
+
+    /// - Parameter valued: the option names (without `--`) that take a value.
+    public init(_ arguments: [String], valued: [String]) throws {
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--json": json = true
+            case "--help", "-h": help = true
+            default:
+                var name = argument
+                var value: String?
+                if let equals = argument.firstIndex(of: "=") {
+                    name = String(argument[..<equals])
+                    value = String(argument[argument.index(after: equals)...])
+                }
+                guard name.hasPrefix("--"), valued.contains(String(name.dropFirst(2))) else {
+                    throw WorkbookError.invalidOption("unknown option \(argument) (see --help)")
+                }
+                guard let given = value ?? iterator.next() else { throw WorkbookError.invalidOption("\(name) needs a value") }
+                values[String(name.dropFirst(2))] = given
+            }
+        }
+    }
+
+    public func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = values[name] else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw WorkbookError.invalidOption("--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return number
+    }
+
+    public func milliseconds(_ name: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
+        guard let text = values[name] else { return value }
+        guard let number = Double(text), number.isFinite, range.contains(number) else {
+            throw WorkbookError.invalidOption("--\(name) must be a number of milliseconds from \(Int(range.lowerBound)) to \(Int(range.upperBound)), got '\(text)'")
+        }
+        return number
+    }
+
+    /// Parses, or prints the one-line error and exits with status 2.
+    public static func parseOrExit<T>(_ body: () throws -> T) -> T {
+        do {
+            return try body()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            exit(2)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import LambdaLab
+import Timing
+
+/// One invocation as a chapter reports it: the lab's measurements joined with the caller's latency.
+public struct InvocationSummary: Codable, Sendable {
+    public var requestId: String
+    public var environmentId: String
+    public var coldStart: Bool
+    /// Spawn → first `GET /next`; null for a warm invocation.
+    public var initDurationMs: Double?
+    /// Event handed to the runtime → response posted.
+    public var durationMs: Double
+    public var billedDurationMs: Int
+    /// As the caller (the orchestrator) measured it: request sent → response read.
+    public var latencyMs: Double?
+    public var maxMemoryUsedMB: Int
+    public var functionError: String?
+    /// Offsets from the step's first arrival, for the waterfall.
+    public var spawnedAtMs: Double?
+    public var handlerStartedAtMs: Double
+    /// START, function output, END, REPORT.
+    public var logLines: [String]
+    /// The function's own answer (JSON text).
+    public var response: String?
+
+    public init(record: InvocationRecord, latencyMs: Double?, origin: Duration, response: String?) {
+        requestId = record.requestID
+        environmentId = record.environmentID
+        coldStart = record.coldStart
+        initDurationMs = record.initDuration?.milliseconds
+        durationMs = record.duration.milliseconds
+        billedDurationMs = record.billedDurationMs
+        self.latencyMs = latencyMs
+        maxMemoryUsedMB = record.maxMemoryUsedMB
+        functionError = record.functionError
+        spawnedAtMs = record.spawnedAt.map { ($0 - origin).milliseconds }
+        handlerStartedAtMs = (record.handlerStartedAt - origin).milliseconds
+        logLines = record.logLines
+        self.response = response
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case requestId, environmentId, coldStart, initDurationMs, durationMs, billedDurationMs, latencyMs, maxMemoryUsedMB
+        case functionError, spawnedAtMs, handlerStartedAtMs, logLines, response
+    }
+
+    /// Written by hand so a warm invocation says `"initDurationMs": null` instead of leaving it out.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(requestId, forKey: .requestId)
+        try container.encode(environmentId, forKey: .environmentId)
+        try container.encode(coldStart, forKey: .coldStart)
+        try container.encode(initDurationMs, forKey: .initDurationMs)
+        try container.encode(durationMs, forKey: .durationMs)
+        try container.encode(billedDurationMs, forKey: .billedDurationMs)
+        try container.encode(latencyMs, forKey: .latencyMs)
+        try container.encode(maxMemoryUsedMB, forKey: .maxMemoryUsedMB)
+        try container.encode(functionError, forKey: .functionError)
+        try container.encode(spawnedAtMs, forKey: .spawnedAtMs)
+        try container.encode(handlerStartedAtMs, forKey: .handlerStartedAtMs)
+        try container.encode(logLines, forKey: .logLines)
+        try container.encodeIfPresent(response, forKey: .response)
+    }
+}

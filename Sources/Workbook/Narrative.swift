@@ -1,0 +1,94 @@
+import Foundation
+import Timing
+
+/// Prints a chapter the same way every time: short narrative per step, the CloudWatch lines, a
+/// table, a waterfall where a picture helps, and the claims. It only reads Outcomes.
+public enum Narrative {
+    public static let width = 100
+
+    public static func title(_ chapter: Int, _ title: String, question: String) {
+        print("Lambda Lab · chapter \(chapter) · \(title)")
+        print(String(repeating: "═", count: min(width, 24 + title.count)))
+        paragraph("Question: " + question, indent: "")
+    }
+
+    public static func section(_ heading: String) {
+        print("")
+        print(heading)
+        print(String(repeating: "─", count: heading.count))
+    }
+
+    /// Wraps text at the page width.
+    public static func paragraph(_ text: String, indent: String = "  ") {
+        var line = indent
+        for word in text.split(separator: " ") {
+            if line.count + word.count + 1 > width, line.count > indent.count {
+                print(line)
+                line = indent
+            }
+            line += (line.count > indent.count ? " " : "") + word
+        }
+        if line.count > indent.count { print(line) }
+    }
+
+    /// Every invocation's log lines, in the order the environments started.
+    public static func logs(_ step: StepOutcome) {
+        print("")
+        for invocation in step.invocations {
+            for line in invocation.logLines { print("  [worker \(invocation.environmentId)] \(line)") }
+        }
+    }
+
+    public static func stepTable(_ step: StepOutcome) {
+        var table = TextTable([("invocations", .right), ("environments", .right), ("cold starts", .right),
+                               ("Init Duration p50", .right), ("Duration p50", .right),
+                               ("latency p50", .right), ("p90", .right), ("max", .right)])
+        table.add([String(step.invocations.count), String(step.environments), String(step.coldStarts),
+                   step.coldStarts > 0 ? step.initDurations.p50.ms2 + " ms" : "—", step.durations.p50.ms2 + " ms",
+                   step.latency.p50.ms2 + " ms", step.latency.p90.ms2 + " ms", step.latency.max.ms2 + " ms"])
+        print("")
+        print(table.render())
+    }
+
+    /// One row per environment: when it was spawned, its Init, its handler, to scale.
+    public static func waterfall(_ step: StepOutcome) {
+        let rows = step.invocations.map { invocation in
+            let start = invocation.spawnedAtMs ?? invocation.handlerStartedAtMs
+            return Waterfall.Row(label: invocation.environmentId, offset: .milliseconds(max(0, start)),
+                                 initDuration: invocation.initDurationMs.map { .milliseconds($0) },
+                                 handlerDuration: .milliseconds(invocation.durationMs))
+        }
+        print("")
+        print("  Waterfall: one row per invocation, from the burst's first arrival (░ Init, █ handler)")
+        print(Waterfall(rows: rows).render())
+    }
+
+    public static func summary(_ steps: [StepOutcome]) {
+        var table = TextTable([("step", .left), ("invocations", .right), ("environments", .right), ("cold starts", .right),
+                               ("latency p50", .right), ("p90", .right), ("p99", .right), ("max", .right), ("wall", .right)])
+        for step in steps {
+            table.add([step.name, String(step.invocations.count), String(step.environments), String(step.coldStarts),
+                       step.latency.p50.ms2, step.latency.p90.ms2, step.latency.p99.ms2, step.latency.max.ms2, step.wallMs.ms2])
+        }
+        section("Summary (latencies and wall time in ms, measured by the orchestrator)")
+        print(table.render())
+    }
+
+    public static func claims(_ claims: [Claim]) {
+        section("Claims")
+        for claim in claims {
+            paragraph("\(claim.holds ? "✔ held" : "✘ did not hold"): \(claim.claim)", indent: "  ")
+            paragraph(claim.evidence, indent: "      ")
+        }
+        let held = claims.filter(\.holds).count
+        print("")
+        print("  \(held) of \(claims.count) claims held in this run.")
+    }
+
+    /// The Outcome as one JSON object on stdout, and nothing else.
+    public static func json<T: Encodable>(_ outcome: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(outcome), as: UTF8.self))
+    }
+}

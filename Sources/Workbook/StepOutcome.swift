@@ -1,0 +1,41 @@
+import Timing
+
+/// One step of an experiment: what was invoked and what the lab saw.
+public struct StepOutcome: Codable, Sendable {
+    public var name: String
+    /// Distinct execution environments that served this step.
+    public var environments: Int
+    public var coldStarts: Int
+    public var invocations: [InvocationSummary]
+    /// Latency as the caller saw it.
+    public var latency: Summary
+    /// First call sent → last answer received, as the caller measured it.
+    public var wallMs: Double
+
+    public init(name: String, invocations: [InvocationSummary], wallMs: Double) {
+        self.name = name
+        self.invocations = invocations
+        self.environments = Set(invocations.map(\.environmentId)).count
+        self.coldStarts = invocations.filter(\.coldStart).count
+        self.latency = Summary(milliseconds: invocations.compactMap(\.latencyMs))
+        self.wallMs = wallMs
+    }
+
+    public var environmentIDs: Set<String> { Set(invocations.map(\.environmentId)) }
+    public var initDurations: Summary { Summary(milliseconds: invocations.compactMap(\.initDurationMs)) }
+    public var durations: Summary { Summary(milliseconds: invocations.map(\.durationMs)) }
+}
+
+/// One of a chapter's claims, and whether it held in this run.
+public struct Claim: Codable, Sendable {
+    public var claim: String
+    public var holds: Bool
+    /// The figures that decided it.
+    public var evidence: String
+
+    public init(_ claim: String, holds: Bool, evidence: String) {
+        self.claim = claim
+        self.holds = holds
+        self.evidence = evidence
+    }
+}

@@ -1,0 +1,105 @@
+import LambdaLab
+import Timing
+import Workbook
+
+/// Chapter 3 — concurrent fan-out, the article's experiment: an orchestrator function invokes a
+/// worker N times at once. Each concurrent request needs its own execution environment, so the
+/// first burst pays N cold starts; the next burst finds them all warm.
+enum Chapter3 {
+    struct Options: Sendable {
+        /// N: how many invocations the orchestrator sends at once.
+        var concurrency = 10
+        /// Modeled network latency of the stand-in database (DESIGN §5).
+        var dbHandshakeMs = 40.0
+        var dbQueryMs = 2.0
+
+        static let usage = """
+            usage: swift run chapter3 [--concurrency N] [--db-handshake-ms MS] [--db-query-ms MS] [--json]
+
+              --concurrency N       invocations the orchestrator sends at once, 1–100 (default 10)
+              --db-handshake-ms MS  modeled database connection set-up, paid in the worker's init (default 40)
+              --db-query-ms MS      modeled round trip of the worker's one query per invocation (default 2)
+              --json                print only the Outcome, as one JSON object
+            """
+
+        init() {}
+
+        init(arguments: [String]) throws {
+            let options = try CommandLineOptions(arguments, valued: ["concurrency", "db-handshake-ms", "db-query-ms"])
+            concurrency = try options.int("concurrency", default: concurrency, in: 1...100)
+            dbHandshakeMs = try options.milliseconds("db-handshake-ms", default: dbHandshakeMs, in: 0...10_000)
+            dbQueryMs = try options.milliseconds("db-query-ms", default: dbQueryMs, in: 0...10_000)
+        }
+    }
+
+    struct Modeled: Codable, Sendable {
+        var dbHandshakeMs: Double
+        var dbQueryMs: Double
+        var note = "network latency of a database on another host; everything else is measured on this machine"
+    }
+
+    struct Outcome: Codable, Sendable {
+        var chapter = 3
+        var concurrency: Int
+        var modeled: Modeled
+        var steps: [StepOutcome]
+        var claims: [Claim]
+
+        func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
+    }
+
+    static func run(_ options: Options) async throws -> Outcome {
+        let n = options.concurrency
+        let database = try StandInDatabase(configuration: .init(handshake: .milliseconds(options.dbHandshakeMs),
+                                                                queryLatency: .milliseconds(options.dbQueryMs)))
+        defer { database.stop() }
+        let steps = try await Lab.with { lab in
+            try lab.startInvokeAPI()
+            try lab.deploy(WorkbookFunctions.worker(database: database))
+            try lab.deploy(WorkbookFunctions.orchestrator())
+
+            // 1. Nothing runs yet: every concurrent request needs a new environment.
+            let cold = try await FanOutStep.run(lab, name: "cold burst", target: "worker", count: n)
+            // 2. Right away again: the N environments are idle, so all N are reused.
+            let warm = try await FanOutStep.run(lab, name: "warm burst", target: "worker", count: n)
+            // 3. Twice as many: N find a warm environment, N more must start.
+            let bigger = try await FanOutStep.run(lab, name: "bigger burst", target: "worker", count: 2 * n)
+            // 4. A fresh deployment (its old environments are shut down), invoked one call at a time.
+            try lab.deploy(WorkbookFunctions.worker(database: database))
+            let sequential = try await FanOutStep.run(lab, name: "sequential", target: "worker", count: n, sequential: true)
+            return [cold, warm, bigger, sequential]
+        }
+        let modeled = Modeled(dbHandshakeMs: options.dbHandshakeMs, dbQueryMs: options.dbQueryMs)
+        return Outcome(concurrency: n, modeled: modeled, steps: steps, claims: claims(steps, n: n))
+    }
+
+    static func claims(_ steps: [StepOutcome], n: Int) -> [Claim] {
+        let (cold, warm, bigger, sequential) = (steps[0], steps[1], steps[2], steps[3])
+        var claims = [
+            Claim("\(n) concurrent invocations start \(n) execution environments, each with a cold start (Init Duration in its REPORT)",
+                  holds: cold.environments == n && cold.coldStarts == n && cold.invocations.allSatisfy { $0.initDurationMs != nil },
+                  evidence: "cold burst: \(cold.environments) environments, \(cold.coldStarts) cold starts"),
+            Claim("A second burst right after reuses them all: 0 cold starts, the same \(n) environments",
+                  holds: warm.coldStarts == 0 && warm.environmentIDs == cold.environmentIDs,
+                  evidence: "warm burst: \(warm.coldStarts) cold starts, \(warm.environmentIDs.intersection(cold.environmentIDs).count) of \(warm.environments) environments from the cold burst"),
+            Claim("A burst of \(2 * n) reuses the \(n) warm environments and cold-starts \(n) more",
+                  holds: bigger.coldStarts == n && bigger.environments == 2 * n && cold.environmentIDs.isSubset(of: bigger.environmentIDs),
+                  evidence: "bigger burst: \(bigger.environments) environments, \(bigger.coldStarts) cold starts, \(bigger.environmentIDs.intersection(cold.environmentIDs).count) reused"),
+            Claim("\(n) invocations one after another need one environment and one cold start",
+                  holds: sequential.environments == 1 && sequential.coldStarts == 1,
+                  evidence: "sequential: \(sequential.environments) environment, \(sequential.coldStarts) cold start"),
+            Claim("Cold starts are what make the first burst slow: its p50 latency is more than 3 × the warm burst's",
+                  holds: cold.latency.p50 > 3 * warm.latency.p50,
+                  evidence: "p50 \(cold.latency.p50.ms2) ms cold vs \(warm.latency.p50.ms2) ms warm (\(String(format: "%.1f", cold.latency.p50 / max(warm.latency.p50, 0.001)))×)"),
+        ]
+        if n >= 2 {
+            // The cold starts overlap: the burst costs about one Init + one handler in wall time, not n of them.
+            let slowest = cold.invocations.map { ($0.initDurationMs ?? 0) + $0.durationMs }.max() ?? 0
+            claims.append(Claim(
+                "The \(n) cold starts ran side by side: the whole burst took less than 2 × its slowest single Init + handler",
+                holds: cold.wallMs < 2 * slowest,
+                evidence: "cold burst wall time \(cold.wallMs.ms2) ms; slowest Init + Duration \(slowest.ms2) ms"))
+        }
+        return claims
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import LabRuntime
+import Synchronization
+
+/// The worker function: what the chapters invoke. Its configuration (environment variables):
+/// - `WORKER_DB_ADDRESS`: host:port of the stand-in database; unset → the worker uses no database.
+/// - `WORKER_CONNECT`: `init` (default: connect once, in the Init phase, and keep the connection)
+///   or `handler` (connect inside the handler, on every invocation).
+///
+/// Event fields, all optional: `key` (what to query), and three failure modes the tests use:
+/// `fail` (throw an error with this message), `exit` (exit the process with this status),
+/// `hangMs` (do not answer for this long, to hit the function timeout).
+struct WorkerEvent: Decodable {
+    var key: String?
+    var fail: String?
+    var exit: Int32?
+    var hangMs: Int?
+}
+
+struct WorkerOutput: Encodable {
+    /// This environment's own count of invocations: state that survives between warm invocations.
+    var invocationCount: Int
+    var connectedIn: String
+    var row: String?
+    /// Connections this environment opened to the database, including reconnects.
+    var connectionsOpened: Int
+    var reconnected: Bool
+    /// A file in TMPDIR (the environment's /tmp) written by the previous invocation was still there.
+    var foundScratchFile: Bool
+    var pid: Int32
+}
+
+/// State kept between invocations of one environment. Swift 6 makes us say how it is shared:
+/// a `Mutex`, although one environment only ever runs one invocation at a time.
+final class WorkerState: Sendable {
+    let address: String?
+    let connectInInit: Bool
+    private let connection = Mutex<DatabaseConnection?>(nil)
+    private let counters = Mutex((invocations: 0, connections: 0))
+
+    init(environment: [String: String]) throws {
+        address = environment["WORKER_DB_ADDRESS"]
+        connectInInit = (environment["WORKER_CONNECT"] ?? "init") != "handler"
+        if connectInInit, let address {
+            // Init phase: paid once per environment, and shows in Init Duration.
+            let opened = try DatabaseConnection(address: address)
+            connection.withLock { $0 = opened }
+            counters.withLock { $0.connections += 1 }
+            print("connected to the database in init (\(address))")
+        }
+    }
+
+    func nextInvocation() -> (count: Int, connections: Int) {
+        counters.withLock { counters in
+            counters.invocations += 1
+            return (counters.invocations, counters.connections)
+        }
+    }
+
+    /// Runs one query. In-handler mode opens (and closes) a connection every time; in-init mode
+    /// reuses the kept one and reconnects once if the database dropped it while we were frozen.
+    func query(_ key: String) throws -> (row: String, reconnected: Bool) {
+        guard let address else { throw DatabaseError.notConfigured }
+        if !connectInInit {
+            let fresh = try DatabaseConnection(address: address)
+            counters.withLock { $0.connections += 1 }
+            return (try fresh.query(key), false)
+        }
+        return try connection.withLock { kept in
+            if let current = kept, let row = try? current.query(key) { return (row, false) }
+            print("database connection is stale; reconnecting")
+            let fresh = try DatabaseConnection(address: address)
+            counters.withLock { $0.connections += 1 }
+            kept = fresh
+            return (try fresh.query(key), true)
+        }
+    }
+
+    var connectionsOpened: Int { counters.withLock { $0.connections } }
+}
