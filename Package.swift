@@ -8,10 +8,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     targets: [
         // MARK: Libraries, one reason each
-        .target(name: "Timing"),
-        .target(name: "RuntimeAPI"),
-        .target(name: "LabRuntime", dependencies: ["RuntimeAPI"]),
-        .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing"]),
+        .target(name: "Timing", swiftSettings: instrument),
+        .target(name: "RuntimeAPI", swiftSettings: instrument),
+        .target(name: "LabRuntime", dependencies: ["RuntimeAPI"], swiftSettings: instrument),
+        .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: instrument),
         .target(name: "Workbook", dependencies: ["LambdaLab", "Timing"]),
 
         // MARK: Functions (the same binaries run as `bootstrap` on provided.al2023)
@@ -33,3 +33,9 @@ let package = Package(
 var chapterDependencies: [Target.Dependency] {
     ["LambdaLab", "Workbook", "Timing", "RuntimeAPI", "worker", "orchestrator"]
 }
+
+/// The lab is the measuring instrument: its own overhead must stay small next to what it measures,
+/// also under `swift run` and `swift test`, which build for debugging. So the modules on the invoke
+/// path are optimized in every configuration (`-Onone` would make each request ~5× slower and let
+/// a burst's arrivals spread over milliseconds).
+var instrument: [SwiftSetting] { [.unsafeFlags(["-O"])] }

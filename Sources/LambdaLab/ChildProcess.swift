@@ -28,7 +28,9 @@ final class ChildProcess: Sendable {
         self.output = output
     }
 
-    static func spawn(command: [String], environment: [String: String], workingDirectory: String?, processGroup: pid_t) throws -> ChildProcess {
+    /// - Parameter niceness: scheduling priority for the child (see `LabConfiguration.environmentNiceness`).
+    static func spawn(command: [String], environment: [String: String], workingDirectory: String?, processGroup: pid_t,
+                      niceness: Int32? = nil) throws -> ChildProcess {
         guard !command.isEmpty else { throw LabError.invalidParameter("empty command") }
         let pipe = try GNUExtensions.closeOnExecPipe()
         var actions = posix_spawn_file_actions_t()
@@ -61,6 +63,7 @@ final class ChildProcess: Sendable {
             throw LabError.service("cannot start \(command[0]): \(String(cString: strerror(status)))")
         }
         _ = fcntl(pipe.read, F_SETFL, fcntl(pipe.read, F_GETFL) | O_NONBLOCK)
+        if let niceness { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), niceness) }
         return ChildProcess(pid: pid, output: pipe.read)
     }
 

@@ -47,6 +47,12 @@ public struct LabConfiguration: Sendable {
     /// Modeled: microVM creation and code download before the process starts (reference §7.2).
     /// Off by default; when set, it is added before the spawn and counted in Init Duration.
     public var sandboxDelay: Duration = .zero
+    /// Scheduling priority of execution environments (`nice`), below the lab's own. On AWS the
+    /// service that routes invocations never shares CPU with function sandboxes; on a 2-core laptop
+    /// it does, and ten environments loading their libraries at once would delay the lab reading the
+    /// rest of a burst. Lowering the environments' priority keeps the lab responsive, as AWS's
+    /// front end is. nil leaves them at the lab's priority.
+    public var environmentNiceness: Int32? = 10
     public var region: String = "us-east-1"
     public var accountID: String = "000000000000"
     /// Where platform lines (START/END/REPORT) and function output go as they happen; nil keeps

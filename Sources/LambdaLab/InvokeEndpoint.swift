@@ -8,32 +8,38 @@ final class InvokeEndpoint: Sendable {
     static let maxSyncPayload = 6 * 1024 * 1024
     static let maxEventPayload = 1024 * 1024
 
-    private let server: HTTPServer
+    /// Event-driven, so a burst of requests is read and routed in one go (see `HTTPEventServer`).
+    private let server: HTTPEventServer
     var port: UInt16 { server.port }
 
     init(lab: Lab, port: UInt16) throws {
         let limits = HTTPLimits(maxBodyBytes: InvokeEndpoint.maxSyncPayload)
-        server = try HTTPServer(name: "invoke-api", port: port, limits: limits, errorResponder: InvokeEndpoint.errorResponse) { [weak lab] request in
-            guard let lab else { return LabError.service("The lab is gone.").response }
-            return InvokeEndpoint.route(request, lab: lab)
+        server = try HTTPEventServer(name: "invoke-api", port: port, limits: limits, errorResponder: InvokeEndpoint.errorResponse) { [weak lab] request, respond in
+            guard let lab else { return respond(LabError.service("The lab is gone.").response) }
+            InvokeEndpoint.route(request, lab: lab, respond: respond)
         }
         server.start()
     }
 
     func stop() { server.stop() }
 
-    static func route(_ request: HTTPRequest, lab: Lab) -> HTTPResponse {
+    typealias Respond = @Sendable (HTTPResponse) -> Void
+
+    /// Runs on the server's loop: must not block. Synchronous invocations answer when they finish.
+    static func route(_ request: HTTPRequest, lab: Lab, respond: @escaping Respond) {
         let path = request.path
         if path.hasPrefix(InvokeAPIPath.functionsPrefix), path.hasSuffix("/invocations") {
             let name = String(path.dropFirst(InvokeAPIPath.functionsPrefix.count).dropLast("/invocations".count))
-            guard request.method == "POST" else { return LabError("MethodNotAllowedException", status: 405, "Use POST to invoke a function.").response }
-            return invoke(name, request, lab: lab)
+            guard request.method == "POST" else { return respond(LabError("MethodNotAllowedException", status: 405, "Use POST to invoke a function.").response) }
+            if let refusal = invoke(name, request, lab: lab, respond: respond) { respond(refusal) }
+            return
         }
-        return LabError("UnknownOperationException", status: 404, "Unknown operation \(request.method) \(path.prefix(200))").response
+        respond(LabError("UnknownOperationException", status: 404, "Unknown operation \(request.method) \(path.prefix(200))").response)
     }
 
-    /// Invoke: RequestResponse (200), Event (202, runs in the background), DryRun (204).
-    static func invoke(_ name: String, _ request: HTTPRequest, lab: Lab) -> HTTPResponse {
+    /// Invoke: RequestResponse (200, answered when the function finishes), Event (202, runs in the
+    /// background), DryRun (204). Returns a response to send now, or nil when `respond` will be called.
+    static func invoke(_ name: String, _ request: HTTPRequest, lab: Lab, respond: @escaping Respond) -> HTTPResponse? {
         guard let reference = FunctionReference(parsing: name) else {
             return LabError.invalidParameter("1 validation error detected: Value '\(name.prefix(140))' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?").response
         }
@@ -62,21 +68,23 @@ final class InvokeEndpoint: Sendable {
             lab.invoke(reference.name, qualifier: qualifier, payload: request.body) { _ in }
             return HTTPResponse(status: 202, headers: [AmazonHeaders.amznRequestID: UUID().uuidString.lowercased()])
         default:
-            switch lab.invokeAndWait(reference.name, qualifier: qualifier, payload: request.body) {
-            case .failure(let error):
-                return error.response
-            case .success(let result):
-                var headers: HTTPHeaders = [
-                    "Content-Type": "application/json",
-                    AmazonHeaders.amznRequestID: result.requestID,
-                    AmazonHeaders.executedVersion: result.executedVersion,
-                ]
-                if let functionError = result.functionError { headers.add(AmazonHeaders.functionError, functionError) }
-                if request.headers[AmazonHeaders.logType] == "Tail", let lines = result.record?.logLines {
-                    headers.add(AmazonHeaders.logResult, tail(lines))
+            let wantsTail = request.headers[AmazonHeaders.logType] == "Tail"
+            lab.invoke(reference.name, qualifier: qualifier, payload: request.body) { outcome in
+                switch outcome {
+                case .failure(let error):
+                    respond(error.response)
+                case .success(let result):
+                    var headers: HTTPHeaders = [
+                        "Content-Type": "application/json",
+                        AmazonHeaders.amznRequestID: result.requestID,
+                        AmazonHeaders.executedVersion: result.executedVersion,
+                    ]
+                    if let functionError = result.functionError { headers.add(AmazonHeaders.functionError, functionError) }
+                    if wantsTail, let lines = result.record?.logLines { headers.add(AmazonHeaders.logResult, tail(lines)) }
+                    respond(HTTPResponse(status: 200, headers: headers, body: result.payload))
                 }
-                return HTTPResponse(status: 200, headers: headers, body: result.payload)
             }
+            return nil
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import RuntimeAPI
 import Timing
 
@@ -69,7 +70,7 @@ extension Lab {
                 let id = "env-\(state.environmentsStarted)"
                 let environment = EnvironmentState(
                     id: id, functionName: functionName, version: version, configuration: functionConfiguration,
-                    initializationType: "on-demand", logStreamName: logStreamName(version: version),
+                    initializationType: "on-demand", logStreamName: Lab.logStreamName(version: version),
                     scratchDirectory: scratchDirectory(for: id), assigned: requestID)
                 invocation.environmentID = id
                 invocation.coldStart = true
@@ -88,9 +89,12 @@ extension Lab {
             armTimeout(requestID: requestID, environmentID: environment.id, after: environment.configuration.timeout)
             parked.fulfil(NextAnswer.event(handout))
         case .coldStart(let environment):
-            // Off the caller's thread: a spawn takes a millisecond or more, and the caller may be
-            // one of the cooperative pool's two threads.
-            DispatchQueue.global().async { self.start(environment) }
+            // Off the caller's thread (it may be one of the cooperative pool's two), and on a thread of
+            // its own: GCD's global queue rations threads for blocking work, which would start a
+            // burst's environments one after another instead of side by side.
+            let thread = Thread { self.start(environment) }
+            thread.stackSize = 256 * 1024
+            thread.start()
         }
     }
 
@@ -105,17 +109,23 @@ extension Lab {
 
     /// An X-Ray trace header: `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0` (reference §2.3).
     static func traceID() -> String {
-        let epoch = String(Int(Date().timeIntervalSince1970), radix: 16)
-        let root = String(format: "%08llx%016llx", UInt64.random(in: 0...UInt64(UInt32.max)), UInt64.random(in: 0...UInt64.max))
-        let parent = String(format: "%016llx", UInt64.random(in: 0...UInt64.max))
-        return "Root=1-\(epoch)-\(root);Parent=\(parent);Sampled=0"
+        func hex(_ value: UInt64, _ digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        let epoch = hex(UInt64(time(nil)), 8)
+        let root = hex(UInt64.random(in: 0...UInt64(UInt32.max)), 8) + hex(UInt64.random(in: 0...UInt64.max), 16)
+        return "Root=1-\(epoch)-\(root);Parent=\(hex(UInt64.random(in: 0...UInt64.max), 16));Sampled=0"
     }
 
-    /// `2026/11/26/[$LATEST]<32 hex>`, as AWS names an environment's log stream.
-    func logStreamName(version: String) -> String {
-        let day = Date().formatted(.iso8601.year().month().day().dateSeparator(.dash)).replacingOccurrences(of: "-", with: "/")
-        let hex = (0..<2).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined()
-        return "\(day)/[\(version)]\(hex)"
+    /// `2026/11/26/[$LATEST]<32 hex>`, as AWS names an environment's log stream. Plain C time
+    /// formatting: this runs on every cold start, under the lab's lock.
+    static func logStreamName(version: String) -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        let day = String(format: "%04d/%02d/%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+        return "\(day)/[\(version)]\(String(UInt64.random(in: 0...UInt64.max), radix: 16))\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
     }
 
     func armTimeout(requestID: String, environmentID: String, after timeout: Duration) {

@@ -15,6 +15,10 @@ extension Lab {
     /// Cold start: the environment's Runtime API endpoint, its scratch directory, then the process.
     /// Init Duration starts at the spawn and ends at the runtime's first `GET /next`.
     func start(_ environment: EnvironmentState) {
+        // This thread and the process it spawns yield to the lab's own threads (see
+        // `LabConfiguration.environmentNiceness`); on Linux a thread's nice value is its own, and a
+        // child inherits it from its first instruction.
+        if let niceness = configuration.environmentNiceness { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
         if configuration.sandboxDelay > .zero {
             // Modeled, not measured: microVM creation and code download that a laptop does not have.
             Thread.sleep(forTimeInterval: configuration.sandboxDelay.milliseconds / 1000)
@@ -39,7 +43,7 @@ extension Lab {
             }
             let process = try ChildProcess.spawn(command: environment.configuration.command, environment: variables,
                                                  workingDirectory: environment.configuration.workingDirectory,
-                                                 processGroup: watchdog.processGroup)
+                                                 processGroup: watchdog.processGroup, niceness: configuration.environmentNiceness)
             let killNow = state.withLock { state -> Bool in
                 guard state.environments[id] != nil else { return true }
                 state.environments[id]!.process = process

@@ -15,10 +15,10 @@ public final class StandInDatabase: Sendable {
     public struct Configuration: Sendable {
         /// Modeled: connection set-up to a database across a network (TCP + TLS + auth).
         public var handshake: Duration
-        /// Modeled: one query's network round trip.
+        /// Modeled: one query's round trip (network plus the query's execution on the server).
         public var queryLatency: Duration
 
-        public init(handshake: Duration = .milliseconds(40), queryLatency: Duration = .milliseconds(2)) {
+        public init(handshake: Duration = .milliseconds(40), queryLatency: Duration = .milliseconds(5)) {
             self.handshake = handshake
             self.queryLatency = queryLatency
         }

@@ -41,6 +41,23 @@ public final class HTTPClient: @unchecked Sendable {
         }
     }
 
+    /// Sends a request without waiting for its answer (for callers that multiplex with `poll`).
+    public func write(_ request: HTTPRequest) throws {
+        try connect()
+        try connection!.socket.send(request.serialized(host: "\(host):\(port)"))
+    }
+
+    /// Reads the answer to a request sent with `write`.
+    public func readResponse() throws -> HTTPResponse {
+        guard let (_, reader) = connection else { throw HTTPError.truncated }
+        let response = try reader.readResponse()
+        if response.headers["Connection"]?.lowercased() == "close" { close() }
+        return response
+    }
+
+    /// The connection's descriptor, to wait on with `poll`; nil when not connected.
+    public var fileDescriptor: Int32? { connection?.socket.fd }
+
     private func exchange(_ request: HTTPRequest) throws -> HTTPResponse {
         try connect()
         let (socket, reader) = connection!

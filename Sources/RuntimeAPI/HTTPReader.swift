@@ -8,6 +8,18 @@ public final class HTTPReader {
     private let limits: HTTPLimits
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Reused for every receive: one allocation per connection, not per read.
+    private var chunk = [UInt8](repeating: 0, count: 16_384)
+    /// Event-driven use: never block; a message not yet complete throws `wouldBlock` and is parsed
+    /// again from its first byte when more has arrived.
+    public var nonBlocking = false
+    private var continueSent = false
+
+    /// Thrown in `nonBlocking` mode when the next message is not complete yet.
+    public struct WouldBlock: Error {}
+
+    /// Bytes received but not yet consumed (a pipelined next request).
+    public var hasBufferedBytes: Bool { start < buffer.count }
 
     public init(socket: Socket, limits: HTTPLimits = HTTPLimits()) {
         self.socket = socket
@@ -20,6 +32,16 @@ public final class HTTPReader {
     /// Reads more bytes. Between messages it waits as long as it takes; in the middle of one, a
     /// stalled peer gets `stallTimeoutMs` (so a slow-loris client cannot hold a thread forever).
     private func fill(midMessage: Bool) throws -> Bool {
+        if nonBlocking {
+            do {
+                let count = try chunk.withUnsafeMutableBytes { try socket.receive(into: $0, waiting: false) }
+                if count == 0 { return false }
+                buffer.append(contentsOf: chunk[0..<count])
+                return true
+            } catch let error as SocketError where error.code == EAGAIN || error.code == EWOULDBLOCK {
+                throw WouldBlock()
+            }
+        }
         if midMessage {
             var pollfd = Glibc.pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
             var ready: Int32
@@ -33,7 +55,6 @@ public final class HTTPReader {
             buffer.removeFirst(start)
             start = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 16_384)
         let count = try chunk.withUnsafeMutableBytes { try socket.receive(into: $0) }
         if count == 0 { return false }
         buffer.append(contentsOf: chunk[0..<count])
@@ -169,6 +190,22 @@ public final class HTTPReader {
     /// The next request, or nil when the peer closed cleanly between requests.
     /// `expectContinue` runs when the client waits for `100 Continue` before sending its body.
     public func readRequest(expectContinue: () throws -> Void = {}) throws -> HTTPRequest? {
+        guard nonBlocking else { return try readRequestOnce(expectContinue: expectContinue) }
+        // Transactional: drop what earlier messages consumed, then parse from the first byte again
+        // until the whole message is there.
+        if start > 0 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        do {
+            return try readRequestOnce(expectContinue: expectContinue)
+        } catch let error as WouldBlock {
+            start = 0
+            throw error
+        }
+    }
+
+    private func readRequestOnce(expectContinue: () throws -> Void) throws -> HTTPRequest? {
         guard let lines = try readHead() else { return nil }
         let parts = lines[0].split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(\.isHTTPTokenCharacter),
@@ -179,9 +216,13 @@ public final class HTTPReader {
         request.version = String(parts[2])
         let framing = try framing(request.headers, isRequest: true)
         if request.headers["Expect"]?.lowercased() == "100-continue" {
-            if case .none = framing {} else { try expectContinue() }
+            if case .none = framing {} else if !continueSent {
+                continueSent = true   // once per message, however often a non-blocking parse restarts
+                try expectContinue()
+            }
         }
         request.body = try readBody(framing)
+        continueSent = false
         return request
     }
 

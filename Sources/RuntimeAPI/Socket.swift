@@ -102,9 +102,10 @@ public final class Socket: Sendable {
     }
 
     /// Reads what is available (at most the buffer's size); 0 means the peer closed.
-    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    /// With `waiting: false` it never blocks and throws `EAGAIN` when nothing is there.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, waiting: Bool = true) throws -> Int {
         while true {
-            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
+            let count = recv(fd, buffer.baseAddress, buffer.count, waiting ? 0 : Int32(MSG_DONTWAIT))
             if count >= 0 { return count }
             if errno == EINTR { continue }
             throw SocketError("recv")

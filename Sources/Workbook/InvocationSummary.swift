@@ -16,6 +16,7 @@ public struct InvocationSummary: Codable, Sendable {
     public var maxMemoryUsedMB: Int
     public var functionError: String?
     /// Offsets from the step's first arrival, for the waterfall.
+    public var receivedAtMs: Double
     public var spawnedAtMs: Double?
     public var handlerStartedAtMs: Double
     /// START, function output, END, REPORT.
@@ -33,6 +34,7 @@ public struct InvocationSummary: Codable, Sendable {
         self.latencyMs = latencyMs
         maxMemoryUsedMB = record.maxMemoryUsedMB
         functionError = record.functionError
+        receivedAtMs = (record.receivedAt - origin).milliseconds
         spawnedAtMs = record.spawnedAt.map { ($0 - origin).milliseconds }
         handlerStartedAtMs = (record.handlerStartedAt - origin).milliseconds
         logLines = record.logLines
@@ -41,7 +43,7 @@ public struct InvocationSummary: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case requestId, environmentId, coldStart, initDurationMs, durationMs, billedDurationMs, latencyMs, maxMemoryUsedMB
-        case functionError, spawnedAtMs, handlerStartedAtMs, logLines, response
+        case functionError, receivedAtMs, spawnedAtMs, handlerStartedAtMs, logLines, response
     }
 
     /// Written by hand so a warm invocation says `"initDurationMs": null` instead of leaving it out.
@@ -56,6 +58,7 @@ public struct InvocationSummary: Codable, Sendable {
         try container.encode(latencyMs, forKey: .latencyMs)
         try container.encode(maxMemoryUsedMB, forKey: .maxMemoryUsedMB)
         try container.encode(functionError, forKey: .functionError)
+        try container.encode(receivedAtMs, forKey: .receivedAtMs)
         try container.encode(spawnedAtMs, forKey: .spawnedAtMs)
         try container.encode(handlerStartedAtMs, forKey: .handlerStartedAtMs)
         try container.encode(logLines, forKey: .logLines)

@@ -11,7 +11,7 @@ extension Chapter3 {
 
         let texts = [
             "cold burst": "The orchestrator invokes worker \(n) times at once. No environment exists yet, and one environment serves one request at a time, so Lambda starts one per request: expect \(n) environments and \(n) cold starts, each REPORT carrying Init Duration (process start + connecting to the database).",
-            "warm burst": "The same burst, right away. The \(n) environments are idle (frozen, on AWS), so each request takes one: expect 0 cold starts and the same \(n) environments.",
+            "warm burst": "The same burst, right away. The \(n) environments are idle (frozen, on AWS), so each request takes one: expect 0 cold starts and no new environment.",
             "bigger burst": "Now \(2 * n) at once. \(n) requests find a warm environment; the other \(n) find none idle and must cold-start: expect \(n) warm + \(n) cold.",
             "sequential": "A fresh deployment of worker (its old environments are shut down), invoked \(n) times one after another. Each call finds the previous environment idle again: expect 1 environment and 1 cold start. The cost moves from Init to time: about \(n) handler times in a row.",
         ]

@@ -1,10 +1,10 @@
-import Dispatch
 import Foundation
+import Glibc
 import RuntimeAPI
 import Synchronization
 import Timing
 
-/// The orchestrator's event: invoke `function` `count` times at once.
+/// The orchestrator's event: invoke `function` `count` times at once (or one after another).
 struct FanOutEvent: Decodable {
     var function: String
     var qualifier: String?
@@ -22,8 +22,10 @@ struct Call: Codable {
     var requestId: String
     var status: Int
     var functionError: String?
-    /// Send of the request → last byte of the response, on a connection opened beforehand.
+    /// This call's request sent → its response read.
     var latencyMs: Double
+    /// When this call's request was written, from the first write.
+    var sentAtMs: Double = 0
     var response: String
 }
 
@@ -33,13 +35,12 @@ struct FanOutOutput: Encodable {
     var wallMs: Double
 }
 
-/// Fans out N concurrent Invoke API calls, one thread and one kept-alive connection each.
+/// Fans out N Invoke API calls, each on its own kept-alive connection.
 ///
-/// Why threads, not a task group: each call blocks on a socket until the worker answers, and a task
-/// group would run at most two of them at once on this machine's two-thread cooperative pool. Why
-/// connect first and then start together: like an SDK with a warm connection pool firing all calls
-/// at once, so the calls reach the lab as one burst and the latencies measure the invocation, not
-/// our own connection set-up.
+/// How "at once" is done: the connections are opened first (like an SDK's warm pool), then one
+/// thread writes all N requests back to back — microseconds apart — and collects the answers with
+/// `poll` as they come. Threads woken one by one would spread the burst over milliseconds, long
+/// enough for a fast warm call to finish and be reused inside the same burst.
 final class FanOut: Sendable {
     private let host: String
     private let port: UInt16
@@ -57,86 +58,81 @@ final class FanOut: Sendable {
 
     func run(_ event: FanOutEvent) throws -> FanOutOutput {
         guard (1...1000).contains(event.count) else { throw FanOutError.badCount(event.count) }
-        if event.sequential == true { return try runSequentially(event) }
         let clients = pool.withLock { pool -> [HTTPClient] in
-            let reused = Array(pool.prefix(event.count))
-            pool.removeFirst(reused.count)
+            let reused = Array(pool.suffix(event.count))
+            pool.removeLast(reused.count)
             return reused + (reused.count..<event.count).map { _ in HTTPClient(host: host, port: port) }
         }
-        let results = Mutex<[Call?]>(Array(repeating: nil, count: event.count))
-        let connected = DispatchGroup()
-        let finished = DispatchGroup()
-        let go = DispatchSemaphore(value: 0)
-        let path = path(event)
-        for (index, client) in clients.enumerated() {
-            connected.enter()
-            finished.enter()
-            let body = try JSONSerialization.data(withJSONObject: event.payload ?? ["key": "\(event.function)-\(index)"], options: [.sortedKeys])
-            let thread = Thread {
-                defer { finished.leave() }
-                let ready = (try? client.connect()) != nil
-                connected.leave()
-                go.wait()
-                let call = Self.invoke(client, path: path, body: Array(body), index: index, ready: ready)
-                results.withLock { $0[index] = call }
-            }
-            thread.stackSize = 256 * 1024
-            thread.start()
-        }
-        connected.wait()
+        defer { pool.withLock { $0.append(contentsOf: clients) } }
+        for client in clients { try client.connect() }
+        let requests = try (0..<event.count).map { try request(event, index: $0) }
+        return event.sequential == true ? runSequentially(clients[0], requests) : runAtOnce(clients, requests)
+    }
+
+    private func runAtOnce(_ clients: [HTTPClient], _ requests: [HTTPRequest]) -> FanOutOutput {
+        var calls = [Call?](repeating: nil, count: requests.count)
+        var sentAt = [ContinuousClock.Instant](repeating: .now, count: requests.count)
         let start = ContinuousClock.now
-        for _ in clients { go.signal() }
-        finished.wait()
-        let wall = ContinuousClock.now - start
-        pool.withLock { $0.append(contentsOf: clients) }
-        return FanOutOutput(calls: results.withLock { $0.compactMap { $0 } }, wallMs: wall.milliseconds)
+        for (index, client) in clients.enumerated() {
+            sentAt[index] = .now
+            do { try client.write(requests[index]) } catch { calls[index] = failed(index, since: sentAt[index], error, client) }
+        }
+        var waiting = Set(clients.indices.filter { calls[$0] == nil })
+        while !waiting.isEmpty {
+            let order = Array(waiting)
+            var fds = order.map { pollfd(fd: clients[$0].fileDescriptor ?? -1, events: Int16(POLLIN), revents: 0) }
+            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            for (slot, index) in order.enumerated() where fds[slot].revents != 0 {
+                do {
+                    calls[index] = Self.call(index, try clients[index].readResponse(), latency: ContinuousClock.now - sentAt[index])
+                } catch {
+                    calls[index] = failed(index, since: sentAt[index], error, clients[index])
+                }
+                waiting.remove(index)
+            }
+        }
+        for index in calls.indices { calls[index]?.sentAtMs = (sentAt[index] - start).milliseconds }
+        return FanOutOutput(calls: calls.compactMap { $0 }, wallMs: (ContinuousClock.now - start).milliseconds)
     }
 
     /// The same calls, one after another: each waits for the previous answer.
-    private func runSequentially(_ event: FanOutEvent) throws -> FanOutOutput {
-        let client = pool.withLock { $0.popLast() } ?? HTTPClient(host: host, port: port)
-        defer { pool.withLock { $0.append(client) } }
-        try client.connect()
+    private func runSequentially(_ client: HTTPClient, _ requests: [HTTPRequest]) -> FanOutOutput {
         let start = ContinuousClock.now
-        let calls = try (0..<event.count).map { index in
-            let body = try JSONSerialization.data(withJSONObject: event.payload ?? ["key": "\(event.function)-\(index)"], options: [.sortedKeys])
-            return Self.invoke(client, path: path(event), body: Array(body), index: index, ready: true)
+        let calls = requests.indices.map { index in
+            let sent = ContinuousClock.now
+            do { return Self.call(index, try client.send(requests[index]), latency: ContinuousClock.now - sent) }
+            catch { return failed(index, since: sent, error, client) }
         }
         return FanOutOutput(calls: calls, wallMs: (ContinuousClock.now - start).milliseconds)
     }
 
-    private func path(_ event: FanOutEvent) -> String {
-        InvokeAPIPath.invocations(event.function) + (event.qualifier.map { "?Qualifier=\($0)" } ?? "")
+    private func request(_ event: FanOutEvent, index: Int) throws -> HTTPRequest {
+        let target = InvokeAPIPath.invocations(event.function) + (event.qualifier.map { "?Qualifier=\($0)" } ?? "")
+        let body = try JSONSerialization.data(withJSONObject: event.payload ?? ["key": "\(event.function)-\(index)"], options: [.sortedKeys])
+        return HTTPRequest(method: "POST", target: target, headers: ["Content-Type": "application/json"], body: Array(body))
     }
 
-    private static func invoke(_ client: HTTPClient, path: String, body: [UInt8], index: Int, ready: Bool) -> Call {
-        let start = ContinuousClock.now
-        do {
-            guard ready else { throw FanOutError.cannotConnect }
-            let response = try client.send(HTTPRequest(method: "POST", target: path, headers: ["Content-Type": "application/json"], body: body))
-            let latency = ContinuousClock.now - start
-            return Call(index: index, requestId: response.headers[AmazonHeaders.amznRequestID] ?? "", status: response.status,
-                        functionError: response.headers[AmazonHeaders.functionError], latencyMs: latency.milliseconds,
-                        response: response.bodyText)
-        } catch {
-            client.close()
-            return Call(index: index, requestId: "", status: 0, functionError: "Orchestrator.CallFailed",
-                        latencyMs: (ContinuousClock.now - start).milliseconds, response: "\(error)")
-        }
+    private static func call(_ index: Int, _ response: HTTPResponse, latency: Duration) -> Call {
+        Call(index: index, requestId: response.headers[AmazonHeaders.amznRequestID] ?? "", status: response.status,
+             functionError: response.headers[AmazonHeaders.functionError], latencyMs: latency.milliseconds, response: response.bodyText)
+    }
+
+    private func failed(_ index: Int, since: ContinuousClock.Instant, _ error: Error, _ client: HTTPClient) -> Call {
+        client.close()
+        return Call(index: index, requestId: "", status: 0, functionError: "Orchestrator.CallFailed",
+                    latencyMs: (ContinuousClock.now - since).milliseconds, response: "\(error)")
     }
 }
 
 enum FanOutError: Error, CustomStringConvertible {
     case badEndpoint(String)
     case badCount(Int)
-    case cannotConnect
     case noEndpoint
 
     var description: String {
         switch self {
         case .badEndpoint(let endpoint): "AWS_ENDPOINT_URL_LAMBDA must be http://host:port, got \(endpoint)"
         case .badCount(let count): "count must be 1…1000, got \(count)"
-        case .cannotConnect: "cannot connect to the Invoke API"
         case .noEndpoint: "AWS_ENDPOINT_URL_LAMBDA is not set"
         }
     }
