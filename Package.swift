@@ -23,10 +23,11 @@ let package = Package(
         .executableTarget(name: "lab", dependencies: chapterDependencies),
 
         // MARK: Tests
+        .target(name: "LabTestSupport", dependencies: ["LambdaLab"], path: "Tests/LabTestSupport"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
-        .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "LabRuntime", "RuntimeAPI", "Workbook"]),
-        .testTarget(name: "ChapterTests", dependencies: ["chapter3", "Workbook", "LambdaLab", "RuntimeAPI"]),
+        .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab"]),
+        .testTarget(name: "ChapterTests", dependencies: ["chapter3", "Workbook", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
     ]
 )
 

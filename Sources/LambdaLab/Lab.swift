@@ -87,7 +87,8 @@ public final class Lab: Sendable {
             state.environments.values.sorted { $0.id.environmentNumber < $1.id.environmentNumber }.map {
                 EnvironmentInfo(id: $0.id, functionName: $0.functionName, version: $0.version, phase: $0.phase.rawValue,
                                 pid: $0.process?.pid, initializationType: $0.initializationType,
-                                invocationsServed: $0.invocationsServed, scratchDirectory: $0.scratchDirectory)
+                                invocationsServed: $0.invocationsServed, scratchDirectory: $0.scratchDirectory,
+                                runtimeAPIPort: $0.endpoint?.port)
             }
         }
     }
@@ -156,6 +157,8 @@ public struct EnvironmentInfo: Sendable, Equatable {
     public let initializationType: String
     public let invocationsServed: Int
     public let scratchDirectory: String
+    /// The port of its Runtime API endpoint (`AWS_LAMBDA_RUNTIME_API`), once started.
+    public let runtimeAPIPort: UInt16?
 }
 
 extension String {

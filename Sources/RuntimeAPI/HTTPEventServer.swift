@@ -122,6 +122,15 @@ public final class HTTPEventServer: Sendable {
             return watch(connection, wakeLoop: false)
         } catch let error as HTTPError {
             if error != .truncated { try? connection.socket.send(errorResponder(error).serialized(keepAlive: false)) }
+            if case .bodyTooLarge = error {
+                // Off the loop: the client may still be sending megabytes.
+                Thread { [self] in
+                    connection.socket.lingeringDrain()
+                    drop(connection)
+                }.start()
+                state.withLock { _ = $0.waiting.remove(connection.socket.fd) }
+                return
+            }
             return drop(connection)
         } catch {
             return drop(connection)

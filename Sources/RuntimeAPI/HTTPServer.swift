@@ -83,6 +83,7 @@ public final class HTTPServer: Sendable {
             } catch let error as HTTPError {
                 if error != .truncated {
                     try? connection.send(errorResponder(error).serialized(keepAlive: false))
+                    if case .bodyTooLarge = error { connection.lingeringDrain() }
                 }
                 return
             } catch {

@@ -112,6 +112,21 @@ public final class Socket: Sendable {
         }
     }
 
+    /// After an early answer (a 413 sent before the body was read): stop writing, then read and
+    /// discard what the client is still sending — up to `maxBytes`, until it pauses for `stallMs` —
+    /// so the close does not reset the connection and destroy the answer before the client reads it.
+    public func lingeringDrain(maxBytes: Int = 64 * 1024 * 1024, stallMs: Int32 = 2_000) {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        var discarded = 0
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while discarded < maxBytes {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, stallMs) == 1,
+                  let count = try? buffer.withUnsafeMutableBytes({ try receive(into: $0) }), count > 0 else { return }
+            discarded += count
+        }
+    }
+
     /// Wakes every thread blocked on this socket (accept, recv) without freeing the descriptor,
     /// so a racing thread can never act on a reused fd number.
     public func shutdown() {

@@ -6,7 +6,8 @@ import Workbook
 Console.lineBufferStandardOutput()
 var configuration = LabConfiguration()
 configuration.log = { line in print("[\(line.functionName) \(line.environmentID)] \(line.text)") }
-let port = UInt16(CommandLine.arguments.dropFirst().first ?? "9001") ?? 9001
+let arguments = Array(CommandLine.arguments.dropFirst())
+let port = arguments.firstIndex(of: "--port").flatMap { UInt16(arguments[safe: $0 + 1] ?? "") } ?? 9001
 let lab = try Lab(configuration: configuration)
 let database = try StandInDatabase()
 try lab.deploy(WorkbookFunctions.worker(database: database))
@@ -18,3 +19,7 @@ let source = DispatchSource.makeSignalSource(signal: SIGINT)
 source.setEventHandler { lab.shutdown(); exit(0) }
 source.resume()
 dispatchMain()
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import LambdaLab
+import RuntimeAPI
+import Workbook
+
+/// The worker with no database: a small real function for lab tests.
+func plainWorker(name: String = "worker", timeout: Duration = .seconds(3)) throws -> FunctionConfiguration {
+    try WorkbookFunctions.worker(name: name, database: nil, timeout: timeout)
+}
+
+func json(_ object: [String: Any]) -> [UInt8] {
+    Array(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+}
+
+func decode(_ bytes: [UInt8]) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
+}
+
+/// POSTs an Invoke API request to a running lab.
+func invokeOverHTTP(_ lab: Lab, _ name: String, body: [UInt8] = Array("{}".utf8), headers: HTTPHeaders = [:]) throws -> HTTPResponse {
+    let port = UInt16(lab.invokeEndpointURL!.split(separator: ":").last!)!
+    return try HTTPClient(port: port).send(HTTPRequest(method: "POST", target: InvokeAPIPath.invocations(name), headers: headers, body: body))
+}
+
+/// Whether a process still exists (a zombie counts as gone).
+func isAlive(_ pid: pid_t) -> Bool {
+    guard kill(pid, 0) == 0 else { return false }
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    guard let close = status.lastIndex(of: ")") else { return false }
+    return !status[status.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+}
+
+/// The direct children of a process, from /proc.
+func children(of parent: pid_t) -> [pid_t] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry -> pid_t? in
+        guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 && pid_t(fields[1]) == parent ? pid : nil
+    }
+}
+
+/// Waits for a process to exit — an event (its pidfd becomes readable), not a sleep — and says
+/// whether it did within the deadline.
+func waitForExit(_ pid: pid_t, timeoutMs: Int32 = 10_000) -> Bool {
+    let fd = GNUExtensions.pidfdOpen(pid)
+    guard fd >= 0 else { return !isAlive(pid) }   // already gone
+    defer { close(fd) }
+    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    return poll(&descriptor, 1, timeoutMs) == 1
+}

@@ -1,0 +1,93 @@
+import Foundation
+import LabTestSupport
+import RuntimeAPI
+import Testing
+@testable import LambdaLab
+
+@Suite("Invoke API and Runtime API: AWS's errors, and the lab keeps serving", .serialized, .timeLimit(.minutes(2)))
+struct InvokeAPITests {
+    @Test("an unknown function gets 404 ResourceNotFoundException with a capital-M Message")
+    func unknownFunction() async throws {
+        try await withTestLab { lab in
+            try lab.startInvokeAPI()
+            let response = try invokeOverHTTP(lab, "nope")
+            #expect(response.status == 404)
+            #expect(response.headers["X-Amzn-ErrorType"] == "ResourceNotFoundException")
+            #expect(decode(response.body)["Message"] as? String == "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope")
+        }
+    }
+
+    @Test("a body that is not JSON gets 400 InvalidRequestContentException")
+    func notJSON() async throws {
+        try await withTestLab { lab in
+            try lab.startInvokeAPI()
+            try lab.deploy(plainWorker())
+            let response = try invokeOverHTTP(lab, "worker", body: Array("{not json".utf8))
+            #expect(response.status == 400)
+            #expect(response.headers["X-Amzn-ErrorType"] == "InvalidRequestContentException")
+            #expect(lab.environmentsStarted == 0)
+        }
+    }
+
+    @Test("a payload over 6 MB gets 413 RequestTooLargeException, and the next call still works")
+    func tooLarge() async throws {
+        try await withTestLab { lab in
+            try lab.startInvokeAPI()
+            try lab.deploy(plainWorker())
+            let big = Array("\"".utf8) + [UInt8](repeating: 97, count: 6 * 1024 * 1024) + Array("\"".utf8)
+            let response = try invokeOverHTTP(lab, "worker", body: big)
+            #expect(response.status == 413)
+            #expect(response.headers["X-Amzn-ErrorType"] == "RequestTooLargeException")
+            #expect(try invokeOverHTTP(lab, "worker").status == 200)
+        }
+    }
+
+    @Test("DryRun answers 204 and Event 202 without waiting; a qualifier that does not exist is 404")
+    func invocationTypes() async throws {
+        try await withTestLab { lab in
+            try lab.startInvokeAPI()
+            try lab.deploy(plainWorker())
+            #expect(try invokeOverHTTP(lab, "worker", headers: ["X-Amz-Invocation-Type": "DryRun"]).status == 204)
+            #expect(try invokeOverHTTP(lab, "worker", headers: ["X-Amz-Invocation-Type": "Event"]).status == 202)
+            #expect(try invokeOverHTTP(lab, "worker:nope").status == 404)
+            #expect(try invokeOverHTTP(lab, "worker", headers: ["X-Amz-Invocation-Type": "Sometimes"]).status == 400)
+        }
+    }
+
+    @Test("malformed HTTP to the Invoke API gets a 400 and the lab keeps serving")
+    func hostileInvokeAPI() async throws {
+        try await withTestLab { lab in
+            let port = try lab.startInvokeAPI()
+            try lab.deploy(plainWorker())
+            for raw in ["BLAH\r\n\r\n", "POST /2015-03-31/functions/worker/invocations HTTP/1.1\r\nContent-Length: x\r\n\r\n", "\r\n\r\n\r\n"] {
+                let socket = try Socket.connect(port: port)
+                try socket.send(Array(raw.utf8))
+                _ = shutdown(socket.fd, Int32(SHUT_WR))
+                let answer = try? HTTPReader(socket: socket).readResponse()
+                #expect(answer.map { (400..<500).contains($0.status) } ?? true)
+            }
+            #expect(try invokeOverHTTP(lab, "worker").status == 200)
+        }
+    }
+
+    @Test("a Runtime API endpoint answers garbage with 400, an unknown request ID with 400 InvalidRequestID, and keeps serving")
+    func hostileRuntimeAPI() async throws {
+        try await withTestLab { lab in
+            try lab.deploy(plainWorker())
+            _ = try await lab.invoke("worker")
+            let port = try #require(lab.environments.first?.runtimeAPIPort)
+            let socket = try Socket.connect(port: port)
+            try socket.send(Array("NOT HTTP AT ALL\r\n\r\n".utf8))
+            #expect(try HTTPReader(socket: socket).readResponse().status == 400)
+            let client = HTTPClient(port: port)
+            let bogus = try client.send(HTTPRequest(method: "POST", target: RuntimeAPIPath.response("no-such-id"), body: Array("{}".utf8)))
+            #expect(bogus.status == 400)
+            #expect(decode(bogus.body)["errorType"] as? String == "InvalidRequestID")
+            let unknown = try client.send(HTTPRequest(method: "GET", target: "/2018-06-01/runtime/nothing"))
+            #expect(unknown.status == 404)
+            let result = try await lab.invoke("worker")
+            #expect(result.functionError == nil)
+            #expect(result.record?.coldStart == false)
+        }
+    }
+}

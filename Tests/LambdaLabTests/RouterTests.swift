@@ -1,0 +1,54 @@
+import Testing
+@testable import LambdaLab
+
+@Suite("Router: where an invocation goes")
+struct RouterTests {
+    let account = Router.Limits(accountConcurrency: 1_000)
+
+    func idle(_ ids: String..., provisioned: Set<String> = []) -> [Router.Candidate] {
+        ids.map { Router.Candidate(environmentID: $0, isProvisioned: provisioned.contains($0)) }
+    }
+
+    @Test("an idle environment is reused, most recently used first")
+    func reuseIdle() {
+        #expect(Router.route(idle: idle("env-2", "env-1"), inFlightForFunction: 3, inFlightUnreserved: 3, limits: account)
+            == .reuse(environmentID: "env-2"))
+    }
+
+    @Test("with none idle (all busy), the invocation cold-starts a new environment")
+    func coldStartWhenBusy() {
+        #expect(Router.route(idle: [], inFlightForFunction: 5, inFlightUnreserved: 5, limits: account) == .coldStart)
+    }
+
+    @Test("provisioned environments are used before on-demand ones")
+    func provisionedFirst() {
+        #expect(Router.route(idle: idle("env-1", "env-7", provisioned: ["env-7"]), inFlightForFunction: 0, inFlightUnreserved: 0, limits: account)
+            == .reuse(environmentID: "env-7"))
+    }
+
+    @Test("reserved concurrency caps the function: at the cap it is throttled, even with an idle environment")
+    func reservedCap() {
+        let limits = Router.Limits(accountConcurrency: 1_000, totalReserved: 2, reserved: 2)
+        #expect(Router.route(idle: idle("env-1"), inFlightForFunction: 2, inFlightUnreserved: 0, limits: limits)
+            == .throttle(reason: "ReservedFunctionConcurrentInvocationLimitExceeded"))
+        #expect(Router.route(idle: idle("env-1"), inFlightForFunction: 1, inFlightUnreserved: 0, limits: limits) == .reuse(environmentID: "env-1"))
+    }
+
+    @Test("functions without a reservation share what the account has left after all reservations")
+    func unreservedPool() {
+        let limits = Router.Limits(accountConcurrency: 10, totalReserved: 4, reserved: nil)
+        #expect(Router.route(idle: [], inFlightForFunction: 6, inFlightUnreserved: 6, limits: limits)
+            == .throttle(reason: "ConcurrentInvocationLimitExceeded"))
+        #expect(Router.route(idle: [], inFlightForFunction: 5, inFlightUnreserved: 5, limits: limits) == .coldStart)
+    }
+
+    @Test("function names: plain, with qualifier, partial ARN, full ARN")
+    func functionReferences() {
+        #expect(FunctionReference(parsing: "worker") == FunctionReference(name: "worker"))
+        #expect(FunctionReference(parsing: "worker:live") == FunctionReference(name: "worker", qualifier: "live"))
+        #expect(FunctionReference(parsing: "123456789012:function:worker") == FunctionReference(name: "worker"))
+        #expect(FunctionReference(parsing: "arn:aws:lambda:us-east-1:123456789012:function:worker:7") == FunctionReference(name: "worker", qualifier: "7"))
+        #expect(FunctionReference(parsing: "bad name") == nil)
+        #expect(FunctionReference(parsing: "a:b:c:d") == nil)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import RuntimeAPI
+
+/// Sends raw bytes on a fresh connection and returns everything the server answers until it closes
+/// (or the first complete response, when it keeps the connection open).
+func rawExchange(port: UInt16, _ raw: String, closeWrite: Bool = true) throws -> String {
+    let socket = try Socket.connect(port: port)
+    try socket.send(Array(raw.utf8))
+    if closeWrite { _ = shutdown(socket.fd, Int32(SHUT_WR)) }
+    let reader = HTTPReader(socket: socket)
+    guard let response = try? reader.readResponse() else { return "" }
+    return "\(response.status) \(response.bodyText)"
+}
+
+/// Both servers, driven the same way: echo the body back, 200.
+enum ServerKind: CaseIterable, Sendable, CustomTestStringConvertible {
+    case threadPerConnection, eventLoop
+
+    var testDescription: String { self == .threadPerConnection ? "thread-per-connection server" : "event-loop server" }
+
+    func start() throws -> (port: UInt16, stop: @Sendable () -> Void) {
+        let limits = HTTPLimits(maxHeadBytes: 4096, maxBodyBytes: 1024)
+        switch self {
+        case .threadPerConnection:
+            let server = try HTTPServer(name: "test", limits: limits) { request in
+                HTTPResponse(status: 200, body: Array("echo:".utf8) + request.body)
+            }
+            server.start()
+            return (server.port, server.stop)
+        case .eventLoop:
+            let server = try HTTPEventServer(name: "test", limits: limits) { request, respond in
+                DispatchQueue.global().async { respond(HTTPResponse(status: 200, body: Array("echo:".utf8) + request.body)) }
+            }
+            server.start()
+            return (server.port, server.stop)
+        }
+    }
+}
+
+@Suite("HTTP servers under good and hostile input")
+struct HTTPServerTests {
+    @Test("keep-alive: many requests on one connection", arguments: ServerKind.allCases)
+    func keepAlive(kind: ServerKind) throws {
+        let server = try kind.start()
+        defer { server.stop() }
+        let client = HTTPClient(port: server.port)
+        for index in 0..<20 {
+            let response = try client.send(HTTPRequest(method: "POST", target: "/x", body: Array("\(index)".utf8)))
+            #expect(response.bodyText == "echo:\(index)")
+        }
+    }
+
+    @Test("malformed requests get a 4xx and the server keeps serving", arguments: ServerKind.allCases)
+    func hostileInput(kind: ServerKind) throws {
+        let server = try kind.start()
+        defer { server.stop() }
+        let hostile = [
+            "GARBAGE\r\n\r\n",
+            "POST /x HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+            "POST /x HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
+            "POST /x HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "GET /x HTTP/1.1\r\nX: " + String(repeating: "y", count: 10_000) + "\r\n\r\n",
+            "\u{0}\u{1}\u{2}\r\n\r\n",
+        ]
+        for raw in hostile {
+            let answer = try rawExchange(port: server.port, raw)
+            #expect(answer.hasPrefix("4"), "\(raw.prefix(40).debugDescription) → \(answer)")
+        }
+        // Early close in the middle of a body: nothing to answer, nothing broken.
+        _ = try rawExchange(port: server.port, "POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+        let client = HTTPClient(port: server.port)
+        #expect(try client.send(HTTPRequest(method: "POST", target: "/x", body: Array("ok".utf8))).bodyText == "echo:ok")
+    }
+
+    @Test("Expect: 100-continue gets an interim 100 before the body is sent", arguments: ServerKind.allCases)
+    func expectContinue(kind: ServerKind) throws {
+        let server = try kind.start()
+        defer { server.stop() }
+        let socket = try Socket.connect(port: server.port)
+        try socket.send(Array("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n".utf8))
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = try buffer.withUnsafeMutableBytes { try socket.receive(into: $0) }
+        #expect(String(decoding: buffer[0..<count], as: UTF8.self).hasPrefix("HTTP/1.1 100 Continue"))
+        try socket.send(Array("body".utf8))
+        let response = try HTTPReader(socket: socket).readResponse()
+        #expect(response.bodyText == "echo:body")
+    }
+
+    @Test("a request arriving in small pieces is put together", arguments: ServerKind.allCases)
+    func fragmented(kind: ServerKind) throws {
+        let server = try kind.start()
+        defer { server.stop() }
+        let socket = try Socket.connect(port: server.port)
+        for piece in ["POST /x HT", "TP/1.1\r\nContent-Le", "ngth: 5\r\n", "\r\nhe", "llo"] {
+            try socket.send(Array(piece.utf8))
+        }
+        #expect(try HTTPReader(socket: socket).readResponse().bodyText == "echo:hello")
+    }
+
+    @Test("the event-loop server answers many connections at once")
+    func manyConnections() throws {
+        let server = try ServerKind.eventLoop.start()
+        defer { server.stop() }
+        let clients = (0..<50).map { _ in HTTPClient(port: server.port) }
+        for (index, client) in clients.enumerated() { try client.write(HTTPRequest(method: "POST", target: "/x", body: Array("\(index)".utf8))) }
+        for (index, client) in clients.enumerated() { #expect(try client.readResponse().bodyText == "echo:\(index)") }
+    }
+}
