@@ -20,19 +20,18 @@ final class ChildProcess: Sendable {
     }
 
     let pid: pid_t
-    private let output: Int32
-    private let pending = Mutex<[UInt8]>([])
+    let output: ProcessOutput
 
-    private init(pid: pid_t, output: Int32) {
+    private init(pid: pid_t, output: ProcessOutput) {
         self.pid = pid
         self.output = output
     }
 
     /// - Parameter niceness: scheduling priority for the child (see `LabConfiguration.environmentNiceness`).
     static func spawn(command: [String], environment: [String: String], workingDirectory: String?, processGroup: pid_t,
-                      niceness: Int32? = nil) throws -> ChildProcess {
+                      output: ProcessOutput, niceness: Int32? = nil) throws -> ChildProcess {
         guard !command.isEmpty else { throw LabError.invalidParameter("empty command") }
-        let pipe = try GNUExtensions.closeOnExecPipe()
+        let pipe = (read: output.fd, write: output.writeEnd)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -57,14 +56,10 @@ final class ChildProcess: Sendable {
                 posix_spawnp(&pid, command[0], &actions, &attributes, argv, envp)
             }
         }
-        close(pipe.write)
-        guard status == 0 else {
-            close(pipe.read)
-            throw LabError.service("cannot start \(command[0]): \(String(cString: strerror(status)))")
-        }
-        _ = fcntl(pipe.read, F_SETFL, fcntl(pipe.read, F_GETFL) | O_NONBLOCK)
+        output.closeWriteEnd()
+        guard status == 0 else { throw LabError.service("cannot start \(command[0]): \(String(cString: strerror(status)))") }
         if let niceness { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), niceness) }
-        return ChildProcess(pid: pid, output: pipe.read)
+        return ChildProcess(pid: pid, output: output)
     }
 
     /// The lab ignores SIGPIPE; a child must start with default signal handling and no mask.
@@ -91,53 +86,17 @@ final class ChildProcess: Sendable {
         _ = kill(pid, signal)
     }
 
-    /// Reads the output pipe on a thread of its own until EOF, then reaps the process.
+    /// Reads the output on a thread of its own until EOF, then reaps the process.
     /// `onLine` gets each complete line; `onExit` runs once, after the last line.
     func startReading(onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (Exit) -> Void) {
         let thread = Thread { [self] in
-            var pollfd = Glibc.pollfd(fd: output, events: Int16(POLLIN), revents: 0)
-            while true {
-                pollfd.revents = 0
-                if poll(&pollfd, 1, -1) < 0 && errno == EINTR { continue }
-                if readAvailable(onLine: onLine) { break }
-            }
-            let rest = pending.withLock { bytes -> [UInt8] in defer { bytes = [] }; return bytes }
-            if !rest.isEmpty { onLine(String(decoding: rest, as: UTF8.self)) }
-            close(output)
+            output.readUntilEOF(onLine: onLine)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             onExit((status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f))
         }
         thread.stackSize = 256 * 1024
         thread.start()
-    }
-
-    /// Takes whatever the process has written so far. Called when its runtime posts a response, so
-    /// that every line printed before the response belongs to that invocation's log.
-    func drain(onLine: @Sendable (String) -> Void) {
-        _ = readAvailable(onLine: onLine)
-    }
-
-    /// Reads until the pipe is empty; true at EOF. Lines are delivered under the pending-bytes lock,
-    /// so the reader thread and `drain` never reorder them.
-    private func readAvailable(onLine: @Sendable (String) -> Void) -> Bool {
-        pending.withLock { bytes in
-            var chunk = [UInt8](repeating: 0, count: 8192)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { return count == 0 }
-                bytes += chunk[0..<count]
-                while let newline = bytes.firstIndex(of: 0x0A) {
-                    onLine(String(decoding: bytes[..<newline], as: UTF8.self))
-                    bytes.removeSubrange(...newline)
-                }
-                if bytes.count > 256 * 1024 {   // a line with no end: deliver it in pieces
-                    onLine(String(decoding: bytes, as: UTF8.self))
-                    bytes.removeAll()
-                }
-            }
-        }
     }
 
     /// Peak resident memory (VmHWM) in MB, rounded up: what REPORT calls Max Memory Used.

@@ -29,10 +29,12 @@ extension Lab {
             endpoint.start()
             try FileManager.default.createDirectory(atPath: environment.scratchDirectory, withIntermediateDirectories: true)
             let variables = environmentVariables(environment, runtimeAPIPort: endpoint.port)
+            let output = try ProcessOutput()
             let spawnedAt = Clock.now
             let proceed = state.withLock { state -> Bool in
                 guard let current = state.environments[id], current.phase != .shuttingDown else { return false }
                 state.environments[id]!.endpoint = endpoint
+                state.environments[id]!.output = output
                 state.environments[id]!.spawnedAt = spawnedAt
                 return true
             }
@@ -43,7 +45,8 @@ extension Lab {
             }
             let process = try ChildProcess.spawn(command: environment.configuration.command, environment: variables,
                                                  workingDirectory: environment.configuration.workingDirectory,
-                                                 processGroup: watchdog.processGroup, niceness: configuration.environmentNiceness)
+                                                 processGroup: watchdog.processGroup, output: output,
+                                                 niceness: configuration.environmentNiceness)
             let killNow = state.withLock { state -> Bool in
                 guard state.environments[id] != nil else { return true }
                 state.environments[id]!.process = process
@@ -123,8 +126,8 @@ extension Lab {
     /// the environment idle at once, so the very next invoke reuses it.
     func finishInvocation(requestID: String, environmentID: String, outcome: Outcome, discardEnvironment: Bool = false) {
         // Everything the process printed before it answered belongs to this invocation's log.
-        let process = state.withLock { $0.environments[environmentID]?.process }
-        process?.drain { line in self.functionOutput(environmentID: environmentID, line) }
+        let (process, output) = state.withLock { ($0.environments[environmentID]?.process, $0.environments[environmentID]?.output) }
+        output?.drain { line in self.functionOutput(environmentID: environmentID, line) }
         let now = Clock.now
         let finished = state.withLock { state -> (InFlightInvocation, EnvironmentState?, Duration?, [String], Int)? in
             guard let invocation = state.inFlight.removeValue(forKey: requestID) else { return nil }

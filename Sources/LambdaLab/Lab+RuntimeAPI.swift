@@ -17,6 +17,8 @@ extension Lab {
     /// `GET /runtime/invocation/next`: the first one ends the Init phase; later ones park until an
     /// invocation is assigned to this environment.
     func runtimeNext(environmentID: String) -> HTTPResponse {
+        // What the process printed so far belongs before what comes next (Init's output before START).
+        state.withLock { $0.environments[environmentID]?.output }?.drain { line in self.functionOutput(environmentID: environmentID, line) }
         let now = Clock.now
         let step = state.withLock { state -> NextStep in
             guard var environment = state.environments[environmentID], environment.phase != .shuttingDown else {

@@ -62,6 +62,8 @@ struct EnvironmentState {
     /// A parked `GET /next`, waiting for the next invocation.
     var parkedNext: OneShot<NextAnswer>?
     var process: ChildProcess?
+    /// The process's output pipe; there from just before the spawn.
+    var output: ProcessOutput?
     var endpoint: HTTPServer?
     var spawnedAt: Instant?
     var initDuration: Duration?
