@@ -25,8 +25,9 @@ extension Chapter3 {
         Narrative.summary(outcome.steps)
         let cold = outcome.step("cold burst"), sequential = outcome.step("sequential")
         print("")
-        let warmDuration = outcome.step("warm burst").durations.p50
-        Narrative.paragraph("The trade-off the article is about. At once, \(n) calls cost about one Init plus one handler in wall time (\(cold.wallMs.ms2) ms here) but \(cold.coldStarts) cold starts, each billed its Init Duration (p50 \(cold.initDurations.p50.ms2) ms). One at a time, they cost one Init plus \(n) handlers (\(sequential.wallMs.ms2) ms here, with a warm Duration p50 of \(warmDuration.ms2) ms) and a single cold start. Concurrency wins on time when \(n) handlers take longer than one Init; it always costs more Inits. On AWS, Init Durations are larger (a Swift custom runtime averages about 126 ms on maxday/lambda-perf, before any database handshake), so each of those cold starts costs more still.", indent: "")
+        let billedCold = cold.invocations.map(\.billedDurationMs).reduce(0, +)
+        let billedSequential = sequential.invocations.map(\.billedDurationMs).reduce(0, +)
+        Narrative.paragraph("The trade-off the article is about. At once, \(n) calls took about one Init plus one handler of wall time (\(cold.wallMs.ms2) ms) but paid \(cold.coldStarts) cold starts: \(billedCold) ms billed in total, most of it Init. One at a time, they took one Init plus \(n) handlers (\(sequential.wallMs.ms2) ms) and paid one Init: \(billedSequential) ms billed. Concurrency buys wall time with Inits; once the environments are warm (step 2) it costs neither. On AWS each Init is larger (a Swift custom runtime averages about 126 ms on maxday/lambda-perf, before any database handshake), so each cold start costs more latency and more money.", indent: "")
         Narrative.claims(outcome.claims)
     }
 }
