@@ -15,11 +15,15 @@ let package = Package(
         .target(name: "Workbook", dependencies: ["LambdaLab", "Timing"]),
 
         // MARK: Functions (the same binaries run as `bootstrap` on provided.al2023)
-        .executableTarget(name: "worker", dependencies: ["LabRuntime"]),
-        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Timing"]),
+        // Built optimized, as a function is deployed; their work is what the chapters measure.
+        .executableTarget(name: "worker", dependencies: ["LabRuntime"], swiftSettings: instrument),
+        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Timing"], swiftSettings: instrument),
 
         // MARK: Chapters and the lab, which build the functions they deploy
+        .executableTarget(name: "chapter1", dependencies: chapterDependencies),
+        .executableTarget(name: "chapter2", dependencies: chapterDependencies),
         .executableTarget(name: "chapter3", dependencies: chapterDependencies),
+        .executableTarget(name: "chapter4", dependencies: chapterDependencies),
         .executableTarget(name: "lab", dependencies: chapterDependencies),
 
         // MARK: Tests
@@ -27,7 +31,7 @@ let package = Package(
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
         .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab"]),
-        .testTarget(name: "ChapterTests", dependencies: ["chapter3", "Workbook", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
+        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "Workbook", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
     ]
 )
 

@@ -27,6 +27,11 @@ public struct InvocationRecord: Sendable {
     public let logLines: [String]
     /// How many invocations this environment had served, this one included.
     public let environmentInvocationNumber: Int
+    /// `on-demand` or `provisioned-concurrency`: how the serving environment was initialised.
+    public let initializationType: String
+    /// Counted in `ProvisionedConcurrencySpilloverInvocations`: the qualifier has provisioned
+    /// concurrency, but every provisioned environment was busy, so this ran on demand.
+    public let spillover: Bool
 }
 
 /// The answer to an invocation, as a caller of the Invoke API gets it.

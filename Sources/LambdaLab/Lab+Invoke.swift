@@ -39,8 +39,11 @@ extension Lab {
             guard let function = state.functions[functionName], let (version, functionConfiguration) = function.resolve(qualifier) else {
                 return .refuse(.functionNotFound(arn(functionName, qualifier: qualifier)))
             }
+            // Provisioned environments serve only invocations through the qualifier they were provisioned for.
+            let provisionedQualifier = function.provisionedConfiguration(for: qualifier, version: version)
             let idle = state.environments.values
                 .filter { $0.functionName == functionName && $0.version == version && $0.phase == .idle && $0.assigned == nil }
+                .filter { $0.provisionedFor == nil || $0.provisionedFor == provisionedQualifier }
                 .sorted { ($0.lastUsed ?? origin) > ($1.lastUsed ?? origin) }
                 .map { Router.Candidate(environmentID: $0.id, isProvisioned: $0.initializationType == "provisioned-concurrency") }
             let limits = Router.Limits(accountConcurrency: configuration.accountConcurrency, totalReserved: state.totalReserved,
@@ -56,6 +59,7 @@ extension Lab {
                 return .refuse(.throttled(reason))
             case .reuse(let id):
                 invocation.environmentID = id
+                invocation.spillover = provisionedQualifier != nil && state.environments[id]!.provisionedFor == nil
                 state.environments[id]!.phase = .invoking
                 state.environments[id]!.assigned = requestID
                 state.environments[id]!.idleSince = nil
@@ -74,6 +78,7 @@ extension Lab {
                     scratchDirectory: scratchDirectory(for: id), assigned: requestID)
                 invocation.environmentID = id
                 invocation.coldStart = true
+                invocation.spillover = provisionedQualifier != nil
                 state.environments[id] = environment
                 state.inFlight[requestID] = invocation
                 return .coldStart(environment)

@@ -174,7 +174,8 @@ extension Lab {
             billedDurationMs: report.billedDurationMs, maxMemoryUsedMB: report.maxMemoryUsedMB,
             receivedAt: offset(invocation.receivedAt), spawnedAt: invocation.coldStart ? environment?.spawnedAt.map(offset) : nil,
             handlerStartedAt: offset(invocation.handedOutAt ?? now), functionError: errorType == nil ? nil : "Unhandled",
-            errorType: errorType, logLines: lines, environmentInvocationNumber: number)
+            errorType: errorType, logLines: lines, environmentInvocationNumber: number,
+            initializationType: environment?.initializationType ?? "on-demand", spillover: invocation.spillover)
         state.withLock { $0.records.append(record) }
         if let environment, environment.phase == .idle, let since = environment.idleSince {
             scheduleIdleCheck(environmentID: environmentID, since: since)
@@ -269,7 +270,15 @@ extension Lab {
         environment.endpoint?.stop()
         environment.parkedNext?.fulfil(.stop)
         let reason = environment.exitReason ?? "runtime exited"
-        emit(environment, "SHUTDOWN \(environment.id) (\(reason); process \(exit.awsDescription))", platform: true)
+        let line = "SHUTDOWN \(environment.id) (\(reason); process \(exit.awsDescription))"
+        emit(environment, line, platform: true)
+        let record = ShutdownRecord(environmentID: environmentID, functionName: environment.functionName, reason: reason,
+                                    exit: exit.awsDescription, at: offset(Clock.now))
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.shutdowns.append(record)
+            return state.goneWaiters.removeValue(forKey: environmentID) ?? []
+        }
+        defer { for waiter in waiters { waiter.resume() } }
         if let requestID {
             // Put the environment back just long enough to finish its invocation's record.
             state.withLock { $0.environments[environmentID] = environment }
@@ -300,7 +309,11 @@ extension Lab {
                              outcome: .failed(type: type, payload: Array(AWSErrorBody.function(type: type, message: message).utf8)),
                              discardEnvironment: true)
         }
-        state.withLock { _ = $0.environments.removeValue(forKey: environmentID) }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.environments.removeValue(forKey: environmentID)
+            return state.goneWaiters.removeValue(forKey: environmentID) ?? []
+        }
+        for waiter in waiters { waiter.resume() }
         environmentGone()
     }
 }

@@ -88,7 +88,7 @@ public final class Lab: Sendable {
                 EnvironmentInfo(id: $0.id, functionName: $0.functionName, version: $0.version, phase: $0.phase.rawValue,
                                 pid: $0.process?.pid, initializationType: $0.initializationType,
                                 invocationsServed: $0.invocationsServed, scratchDirectory: $0.scratchDirectory,
-                                runtimeAPIPort: $0.endpoint?.port)
+                                runtimeAPIPort: $0.endpoint?.port, initDuration: $0.initDuration, provisionedFor: $0.provisionedFor)
             }
         }
     }
@@ -159,6 +159,10 @@ public struct EnvironmentInfo: Sendable, Equatable {
     public let scratchDirectory: String
     /// The port of its Runtime API endpoint (`AWS_LAMBDA_RUNTIME_API`), once started.
     public let runtimeAPIPort: UInt16?
+    /// Spawn → first `GET /next`, once Init is done.
+    public let initDuration: Duration?
+    /// The alias or version whose provisioned concurrency allocated it.
+    public let provisionedFor: String?
 }
 
 extension String {

@@ -11,6 +11,9 @@ struct LabState {
     var records: [InvocationRecord] = []
     var environmentsStarted = 0
     var stopped = false
+    /// Callers waiting for an environment to be gone (its process reaped).
+    var goneWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    var shutdowns: [ShutdownRecord] = []
 
     func inFlightCount(function: String) -> Int {
         inFlight.values.filter { $0.functionName == function }.count
@@ -29,14 +32,24 @@ struct FunctionState {
     var latest: FunctionConfiguration
     /// Published versions "1", "2", …: frozen copies of the configuration.
     var versions: [String: FunctionConfiguration] = [:]
-    var aliases: [String: String] = [:]
+    var lastVersion = 0
+    var aliases: [String: AliasConfiguration] = [:]
     var reservedConcurrency: Int?
+    /// Provisioned concurrency configurations, by the qualifier they were put on.
+    var provisioned: [String: ProvisionedState] = [:]
+
+    /// The provisioned configuration whose environments may serve an invocation through `qualifier`:
+    /// the one on that alias or version, or the one on the version an alias points to.
+    func provisionedConfiguration(for qualifier: String?, version: String) -> String? {
+        if let qualifier, provisioned[qualifier] != nil { return qualifier }
+        return provisioned[version] != nil ? version : nil
+    }
 
     /// The version a qualifier names: nil → $LATEST, a number → that version, else an alias.
     func resolve(_ qualifier: String?) -> (version: String, configuration: FunctionConfiguration)? {
         guard let qualifier, qualifier != "$LATEST" else { return ("$LATEST", latest) }
         if let configuration = versions[qualifier] { return (qualifier, configuration) }
-        if let version = aliases[qualifier] { return resolve(version) }
+        if let alias = aliases[qualifier] { return resolve(alias.functionVersion) }
         return nil
     }
 }
@@ -54,6 +67,8 @@ struct EnvironmentState {
     let version: String
     let configuration: FunctionConfiguration
     let initializationType: String
+    /// For a provisioned environment: the qualifier whose configuration allocated it.
+    var provisionedFor: String?
     let logStreamName: String
     let scratchDirectory: String
     var phase: Phase = .initializing
@@ -89,6 +104,8 @@ struct InFlightInvocation {
     let complete: @Sendable (Result<InvocationResult, LabError>) -> Void
     var environmentID: String
     var coldStart: Bool
+    /// The qualifier has provisioned concurrency, but this invocation runs on an on-demand environment.
+    var spillover = false
     var handedOutAt: Instant?
     var logLines: [String] = []
 }
@@ -117,4 +134,19 @@ struct Handout: Sendable {
             "Content-Type": "application/json",
         ], body: payload)
     }
+}
+
+/// A provisioned concurrency configuration and its allocation.
+struct ProvisionedState {
+    var requested: Int
+    /// The version its environments run.
+    var version: String
+    var environmentIDs: Set<String> = []
+    /// Environments whose Init is done (they are parked in their first `GET /next`).
+    var ready: Set<String> = []
+    var status = "IN_PROGRESS"
+    var statusReason: String?
+    var lastModified = Date()
+    var history: [ProvisionedConcurrencyConfig.StatusChange] = []
+    var waiters: [CheckedContinuation<ProvisionedConcurrencyConfig, Never>] = []
 }

@@ -1,3 +1,4 @@
+import Foundation
 import LambdaLab
 import Timing
 
@@ -19,6 +20,18 @@ public struct InvocationSummary: Codable, Sendable {
     public var receivedAtMs: Double
     public var spawnedAtMs: Double?
     public var handlerStartedAtMs: Double
+    /// `on-demand` or `provisioned-concurrency`: how the environment that served it was initialised.
+    public var initializationType: String
+    /// Ran on demand although the qualifier has provisioned concurrency (all provisioned were busy).
+    public var spillover: Bool
+    /// From the worker's answer: its environment's own invocation counter (state kept in memory).
+    public var invocationCount: Int?
+    /// From the worker's answer: a file its previous invocation wrote in TMPDIR was still there.
+    public var foundScratchFile: Bool?
+    /// From the worker's answer: its kept database connection was dead and it reconnected.
+    public var reconnected: Bool?
+    /// From the worker's answer: `AWS_LAMBDA_INITIALIZATION_TYPE` as the function itself saw it.
+    public var initializationTypeSeenByFunction: String?
     /// START, function output, END, REPORT.
     public var logLines: [String]
     /// The function's own answer (JSON text).
@@ -38,12 +51,20 @@ public struct InvocationSummary: Codable, Sendable {
         spawnedAtMs = record.spawnedAt.map { ($0 - origin).milliseconds }
         handlerStartedAtMs = (record.handlerStartedAt - origin).milliseconds
         logLines = record.logLines
+        initializationType = record.initializationType
+        spillover = record.spillover
         self.response = response
+        let answer = response.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
+        invocationCount = answer["invocationCount"] as? Int
+        foundScratchFile = answer["foundScratchFile"] as? Bool
+        reconnected = answer["reconnected"] as? Bool
+        initializationTypeSeenByFunction = answer["initializationType"] as? String
     }
 
     private enum CodingKeys: String, CodingKey {
         case requestId, environmentId, coldStart, initDurationMs, durationMs, billedDurationMs, latencyMs, maxMemoryUsedMB
         case functionError, receivedAtMs, spawnedAtMs, handlerStartedAtMs, logLines, response
+        case initializationType, spillover, invocationCount, foundScratchFile, reconnected, initializationTypeSeenByFunction
     }
 
     /// Written by hand so a warm invocation says `"initDurationMs": null` instead of leaving it out.
@@ -61,6 +82,12 @@ public struct InvocationSummary: Codable, Sendable {
         try container.encode(receivedAtMs, forKey: .receivedAtMs)
         try container.encode(spawnedAtMs, forKey: .spawnedAtMs)
         try container.encode(handlerStartedAtMs, forKey: .handlerStartedAtMs)
+        try container.encode(initializationType, forKey: .initializationType)
+        try container.encode(spillover, forKey: .spillover)
+        try container.encodeIfPresent(invocationCount, forKey: .invocationCount)
+        try container.encodeIfPresent(foundScratchFile, forKey: .foundScratchFile)
+        try container.encodeIfPresent(reconnected, forKey: .reconnected)
+        try container.encodeIfPresent(initializationTypeSeenByFunction, forKey: .initializationTypeSeenByFunction)
         try container.encode(logLines, forKey: .logLines)
         try container.encodeIfPresent(response, forKey: .response)
     }

@@ -11,6 +11,8 @@ public struct StepOutcome: Codable, Sendable {
     public var latency: Summary
     /// First call sent → last answer received, as the caller measured it.
     public var wallMs: Double
+    /// Connections the stand-in database accepted during the step (counted by the database).
+    public var databaseConnections: Int?
 
     public init(name: String, invocations: [InvocationSummary], wallMs: Double) {
         self.name = name
@@ -24,6 +26,8 @@ public struct StepOutcome: Codable, Sendable {
     public var environmentIDs: Set<String> { Set(invocations.map(\.environmentId)) }
     public var initDurations: Summary { Summary(milliseconds: invocations.compactMap(\.initDurationMs)) }
     public var durations: Summary { Summary(milliseconds: invocations.map(\.durationMs)) }
+    /// Sum of Billed Duration over the step's invocations (Init included on cold starts).
+    public var billedTotalMs: Int { invocations.map(\.billedDurationMs).reduce(0, +) }
 }
 
 /// One of a chapter's claims, and whether it held in this run.

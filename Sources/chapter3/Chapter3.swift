@@ -32,16 +32,10 @@ enum Chapter3 {
         }
     }
 
-    struct Modeled: Codable, Sendable {
-        var dbHandshakeMs: Double
-        var dbQueryMs: Double
-        var note = "network latency of a database on another host; everything else is measured on this machine"
-    }
-
     struct Outcome: Codable, Sendable {
         var chapter = 3
         var concurrency: Int
-        var modeled: Modeled
+        var modeled: ModeledDatabase
         var steps: [StepOutcome]
         var claims: [Claim]
 
@@ -69,7 +63,7 @@ enum Chapter3 {
             let sequential = try await FanOutStep.run(lab, name: "sequential", target: "worker", count: n, sequential: true)
             return [cold, warm, bigger, sequential]
         }
-        let modeled = Modeled(dbHandshakeMs: options.dbHandshakeMs, dbQueryMs: options.dbQueryMs)
+        let modeled = ModeledDatabase(dbHandshakeMs: options.dbHandshakeMs, dbQueryMs: options.dbQueryMs)
         return Outcome(concurrency: n, modeled: modeled, steps: steps, claims: claims(steps, n: n))
     }
 

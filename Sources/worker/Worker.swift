@@ -27,6 +27,8 @@ struct WorkerOutput: Encodable {
     var reconnected: Bool
     /// A file in TMPDIR (the environment's /tmp) written by the previous invocation was still there.
     var foundScratchFile: Bool
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE` as this environment sees it: on-demand or provisioned-concurrency.
+    var initializationType: String
     var pid: Int32
 }
 

@@ -18,7 +18,9 @@ func handle(_ state: WorkerState, _ event: WorkerEvent, _ context: LambdaContext
     }
     return WorkerOutput(invocationCount: count, connectedIn: state.connectInInit ? "init" : "handler", row: row,
                         connectionsOpened: state.connectionsOpened, reconnected: reconnected,
-                        foundScratchFile: touchScratchFile(), pid: getpid())
+                        foundScratchFile: touchScratchFile(),
+                        initializationType: ProcessInfo.processInfo.environment["AWS_LAMBDA_INITIALIZATION_TYPE"] ?? "unknown",
+                        pid: getpid())
 }
 
 /// Writes a marker in TMPDIR and says whether an earlier invocation's marker was already there.

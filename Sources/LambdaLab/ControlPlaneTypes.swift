@@ -1,0 +1,58 @@
+import Foundation
+import Timing
+
+/// An alias: a name that points at a version (reference §3.7 CreateAlias).
+public struct AliasConfiguration: Sendable, Codable, Equatable {
+    public var name: String
+    public var functionVersion: String
+    public var description: String
+    public var aliasARN: String
+    public var revisionID: String
+}
+
+/// A published version, as PublishVersion and ListVersionsByFunction describe it.
+public struct VersionInfo: Sendable, Equatable {
+    public var version: String
+    public var configuration: FunctionConfiguration
+
+    public static func == (a: VersionInfo, b: VersionInfo) -> Bool { a.version == b.version && a.configuration.name == b.configuration.name }
+}
+
+/// What Get/PutProvisionedConcurrencyConfig return (reference §3.7), plus the lab's record of
+/// when the status changed.
+public struct ProvisionedConcurrencyConfig: Sendable, Codable, Equatable {
+    public struct StatusChange: Sendable, Codable, Equatable {
+        public var status: String
+        /// Since the configuration was put.
+        public var afterMs: Double
+    }
+
+    public var qualifier: String
+    public var requested: Int
+    public var allocated: Int
+    public var available: Int
+    /// IN_PROGRESS, READY or FAILED.
+    public var status: String
+    public var statusReason: String?
+    /// As AWS prints it: `2019-11-21T19:32:12+0000`.
+    public var lastModified: String
+    public var history: [StatusChange]
+
+    static func lastModified(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssZ"
+        return formatter.string(from: date)
+    }
+}
+
+/// An environment's Shutdown, as the lab logged it.
+public struct ShutdownRecord: Sendable, Equatable {
+    public let environmentID: String
+    public let functionName: String
+    public let reason: String
+    /// How the process ended: "signal: terminated", "exit status 0", …
+    public let exit: String
+    public let at: Duration
+}

@@ -1,0 +1,129 @@
+import Foundation
+import RuntimeAPI
+
+/// The control plane: versions, aliases, reserved concurrency. Validation and messages follow what
+/// AWS answers (reference §3.7, §3.8), so the same mistakes fail the same way here.
+extension Lab {
+    /// The account's unreserved concurrency may not drop below 100 (reference §5.1).
+    static let minimumUnreserved = 100
+
+    func withFunction<T>(_ name: String, _ body: (inout FunctionState, inout LabState) throws -> T) throws -> T {
+        try state.withLock { state in
+            guard var function = state.functions[name] else { throw LabError.functionNotFound(arn(name)) }
+            defer { state.functions[name] = function }
+            return try body(&function, &state)
+        }
+    }
+
+    // MARK: Versions
+
+    /// PublishVersion: freezes `$LATEST` as the next version number, "1", "2", …
+    @discardableResult
+    public func publishVersion(_ functionName: String, description: String = "") throws -> VersionInfo {
+        try withFunction(functionName) { function, _ in
+            function.lastVersion += 1
+            var configuration = function.latest
+            if !description.isEmpty { configuration.description = description }
+            let version = String(function.lastVersion)
+            function.versions[version] = configuration
+            return VersionInfo(version: version, configuration: configuration)
+        }
+    }
+
+    /// ListVersionsByFunction: `$LATEST` first, then the published versions in order.
+    public func versions(_ functionName: String) throws -> [VersionInfo] {
+        try withFunction(functionName) { function, _ in
+            [VersionInfo(version: "$LATEST", configuration: function.latest)]
+                + function.versions.keys.sorted { Int($0)! < Int($1)! }.map { VersionInfo(version: $0, configuration: function.versions[$0]!) }
+        }
+    }
+
+    /// The configuration of `$LATEST`, a version or an alias's version.
+    public func configuration(_ functionName: String, qualifier: String? = nil) throws -> (version: String, configuration: FunctionConfiguration) {
+        try withFunction(functionName) { function, _ in
+            guard let resolved = function.resolve(qualifier) else { throw LabError.functionNotFound(arn(functionName, qualifier: qualifier)) }
+            return resolved
+        }
+    }
+
+    // MARK: Aliases
+
+    public func createAlias(_ functionName: String, name: String, version: String, description: String = "") throws -> AliasConfiguration {
+        guard !name.isEmpty, name.count <= 128, !name.allSatisfy(\.isNumber),
+              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw LabError("ValidationException", status: 400, "1 validation error detected: Value '\(name)' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)")
+        }
+        return try withFunction(functionName) { function, _ in
+            guard version == "$LATEST" || function.versions[version] != nil else {
+                throw LabError.functionNotFound(arn(functionName, qualifier: version))
+            }
+            guard function.aliases[name] == nil else {
+                throw LabError("ResourceConflictException", status: 409, "Alias already exists: \(arn(functionName, qualifier: name))")
+            }
+            let alias = AliasConfiguration(name: name, functionVersion: version, description: description,
+                                           aliasARN: arn(functionName, qualifier: name), revisionID: UUID().uuidString.lowercased())
+            function.aliases[name] = alias
+            return alias
+        }
+    }
+
+    public func alias(_ functionName: String, name: String) throws -> AliasConfiguration {
+        try withFunction(functionName) { function, _ in
+            guard let alias = function.aliases[name] else {
+                throw LabError("ResourceNotFoundException", status: 404, "Cannot find alias arn: \(arn(functionName, qualifier: name))")
+            }
+            return alias
+        }
+    }
+
+    public func aliases(_ functionName: String) throws -> [AliasConfiguration] {
+        try withFunction(functionName) { function, _ in function.aliases.values.sorted { $0.name < $1.name } }
+    }
+
+    // MARK: Reserved concurrency
+
+    /// PutFunctionConcurrency: reserved concurrency is both a cap and a guarantee (reference §5.2).
+    @discardableResult
+    public func putReservedConcurrency(_ functionName: String, _ executions: Int) throws -> Int {
+        guard executions >= 0 else {
+            throw LabError("InvalidParameterValueException", status: 400, "ReservedConcurrentExecutions must be greater than or equal to 0")
+        }
+        return try withFunction(functionName) { function, state in
+            let provisioned = function.provisioned.values.map(\.requested).reduce(0, +)
+            if executions < provisioned {
+                throw LabError.invalidParameter(" ReservedConcurrentExecutions  \(executions) should not be lower than function's total provisioned concurrency [\(provisioned)].")
+            }
+            let otherReserved = state.totalReserved - (function.reservedConcurrency ?? 0)
+            if configuration.accountConcurrency - otherReserved - executions < Lab.minimumUnreserved {
+                throw LabError.invalidParameter("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [\(Lab.minimumUnreserved)].")
+            }
+            function.reservedConcurrency = executions
+            return executions
+        }
+    }
+
+    public func reservedConcurrency(_ functionName: String) throws -> Int? {
+        try withFunction(functionName) { function, _ in function.reservedConcurrency }
+    }
+
+    public func deleteReservedConcurrency(_ functionName: String) throws {
+        try withFunction(functionName) { function, _ in function.reservedConcurrency = nil }
+    }
+
+    // MARK: Lifecycle events
+
+    /// Waits until the environment's process is gone (for instance reaped after its idle timeout).
+    public func waitUntilGone(_ environmentID: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let present = state.withLock { state -> Bool in
+                guard state.environments[environmentID] != nil else { return false }
+                state.goneWaiters[environmentID, default: []].append(continuation)
+                return true
+            }
+            if !present { continuation.resume() }
+        }
+    }
+
+    /// Every Shutdown so far: which environment, why, and how its process ended.
+    public var shutdowns: [ShutdownRecord] { state.withLock { $0.shutdowns } }
+}

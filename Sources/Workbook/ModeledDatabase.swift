@@ -1,0 +1,11 @@
+/// The stand-in database's modeled network latency, as every chapter reports it (DESIGN §5).
+public struct ModeledDatabase: Codable, Sendable {
+    public var dbHandshakeMs: Double
+    public var dbQueryMs: Double
+    public var note = "network latency of a database on another host; everything else is measured on this machine"
+
+    public init(dbHandshakeMs: Double, dbQueryMs: Double) {
+        self.dbHandshakeMs = dbHandshakeMs
+        self.dbQueryMs = dbQueryMs
+    }
+}

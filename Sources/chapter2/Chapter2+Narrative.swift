@@ -1,0 +1,39 @@
+import Timing
+import Workbook
+
+extension Chapter2 {
+    static func narrate(_ outcome: Outcome) {
+        let n = outcome.invocations
+        Narrative.title(2, "warm reuse", question: "What survives between two invocations of a function, and for how long?")
+        print("")
+        Narrative.paragraph("Setup: the worker keeps a counter in memory (a Mutex-guarded value: Swift 6 makes us say how state is shared) and writes a file in TMPDIR, the lab's stand-in for /tmp, one scratch directory per environment. The lab's idle timeout is set to \(outcome.idleTimeoutMs.ms2) ms for this chapter; AWS publishes no figure, and community measurements since 2019 saw about 10 minutes.", indent: "")
+        Narrative.section("Step 1 · sequential")
+        Narrative.paragraph("\(n) invocations, one after another. Each finds the previous environment idle (frozen, on AWS) and thaws it: one cold start, then warm. The counter and the file are still there.")
+        let sequential = outcome.step("sequential")
+        Narrative.logs(sequential)
+        Narrative.stepTable(sequential)
+        var table = TextTable([("invocation", .right), ("environment", .left), ("cold start", .left), ("invocationCount", .right), ("found /tmp file", .left)])
+        for (index, invocation) in sequential.invocations.enumerated() {
+            table.add([String(index + 1), invocation.environmentId, invocation.coldStart ? "yes" : "no",
+                       invocation.invocationCount.map(String.init) ?? "?", invocation.foundScratchFile == true ? "yes" : "no"])
+        }
+        print("")
+        print(table.render())
+
+        Narrative.section("Idle")
+        if let shutdown = outcome.shutdown {
+            Narrative.paragraph("Nothing calls the worker. After \(shutdown.idleForMs.ms2) ms idle the lab shuts \(shutdown.environmentId) down — the Shutdown phase: SIGTERM to the runtime, SIGKILL if it lingers — and its process ends (\(shutdown.exit)). Its memory and its /tmp are gone with it.")
+            print("")
+            print("  [worker \(shutdown.environmentId)] SHUTDOWN \(shutdown.environmentId) (\(shutdown.reason); process \(shutdown.exit))")
+        }
+
+        Narrative.section("Step 2 · after idle")
+        Narrative.paragraph("The next invocation finds no environment: a cold start in a new one, the counter back at 1, an empty /tmp.")
+        let afterIdle = outcome.step("after idle")
+        Narrative.logs(afterIdle)
+        Narrative.stepTable(afterIdle)
+        print("  invocationCount \(afterIdle.invocations.first?.invocationCount ?? 0) · found /tmp file: \(afterIdle.invocations.first?.foundScratchFile == true ? "yes" : "no")")
+        Narrative.summary(outcome.steps)
+        Narrative.claims(outcome.claims)
+    }
+}

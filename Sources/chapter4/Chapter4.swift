@@ -1,0 +1,141 @@
+import LambdaLab
+import Timing
+import Workbook
+
+/// Chapter 4 — provisioned concurrency, the article's fix: publish a version, point an alias at it,
+/// and have Lambda initialise P environments before any request arrives.
+enum Chapter4 {
+    struct Options: Sendable {
+        var provisioned = 10
+        var spillover = 5
+        var dbHandshakeMs = 40.0
+        /// A fast indexed lookup: this chapter's headline is single-digit milliseconds.
+        var dbQueryMs = 2.0
+
+        static let usage = """
+            usage: swift run chapter4 [--provisioned P] [--spillover K] [--db-handshake-ms MS] [--db-query-ms MS] [--json]
+
+              --provisioned P       provisioned concurrency on the alias `live`, 1–50 (default 10)
+              --spillover K         extra invocations beyond P in the spillover burst, 1–50 (default 5)
+              --db-handshake-ms MS  modeled database connection set-up, paid in init (default 40)
+              --db-query-ms MS      modeled round trip of the handler's one query (default 2)
+              --json                print only the Outcome, as one JSON object
+            """
+
+        init() {}
+
+        init(arguments: [String]) throws {
+            let options = try CommandLineOptions(arguments, valued: ["provisioned", "spillover", "db-handshake-ms", "db-query-ms"])
+            provisioned = try options.int("provisioned", default: provisioned, in: 1...50)
+            spillover = try options.int("spillover", default: spillover, in: 1...50)
+            dbHandshakeMs = try options.milliseconds("db-handshake-ms", default: dbHandshakeMs, in: 0...10_000)
+            dbQueryMs = try options.milliseconds("db-query-ms", default: dbQueryMs, in: 0...10_000)
+        }
+    }
+
+    struct ProvisionedEnvironment: Codable, Sendable {
+        var environmentId: String
+        var initDurationMs: Double?
+    }
+
+    struct Allocation: Codable, Sendable {
+        /// What PutProvisionedConcurrencyConfig on `$LATEST` answered.
+        var latestRejected: String
+        var putStatus: String
+        var config: ProvisionedConcurrencyConfig
+        var environments: [ProvisionedEnvironment]
+        /// Put → READY, measured.
+        var allocationMs: Double
+    }
+
+    struct Metrics: Codable, Sendable {
+        /// Of the spillover burst, as CloudWatch would count them (reference §5.5).
+        var provisionedConcurrencyInvocations: Int
+        var provisionedConcurrencySpilloverInvocations: Int
+        /// Provisioned environments busy at once / allocated.
+        var provisionedConcurrencyUtilization: Double
+    }
+
+    struct Outcome: Codable, Sendable {
+        var chapter = 4
+        var provisioned: Int
+        var spillover: Int
+        var modeled: ModeledDatabase
+        var allocation: Allocation
+        var steps: [StepOutcome]
+        var metrics: Metrics
+        var cost: ProvisionedCost
+        var claims: [Claim]
+
+        func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
+    }
+
+    static func run(_ options: Options) async throws -> Outcome {
+        let (p, k) = (options.provisioned, options.spillover)
+        let database = try StandInDatabase(configuration: .init(handshake: .milliseconds(options.dbHandshakeMs),
+                                                                queryLatency: .milliseconds(options.dbQueryMs)))
+        defer { database.stop() }
+        let (allocation, steps) = try await Lab.with { lab -> (Allocation, [StepOutcome]) in
+            try lab.startInvokeAPI()
+            try lab.deploy(WorkbookFunctions.worker(database: database))
+            try lab.deploy(WorkbookFunctions.orchestrator())
+
+            // Provisioned concurrency needs a published version; $LATEST is refused.
+            var rejected = ""
+            do { try lab.putProvisionedConcurrency("worker", qualifier: "$LATEST", executions: p) } catch let error as LabError { rejected = error.message }
+            try lab.publishVersion("worker")
+            _ = try lab.createAlias("worker", name: "live", version: "1")
+            let start = ContinuousClock.now
+            let put = try lab.putProvisionedConcurrency("worker", qualifier: "live", executions: p)
+            let ready = try await lab.waitForProvisionedConcurrency("worker", qualifier: "live")
+            let allocationMs = (ContinuousClock.now - start).milliseconds
+            let environments = lab.environments.filter { $0.provisionedFor == "live" }
+                .map { ProvisionedEnvironment(environmentId: $0.id, initDurationMs: $0.initDuration?.milliseconds) }
+            let allocation = Allocation(latestRejected: rejected, putStatus: put.status, config: ready, environments: environments,
+                                        allocationMs: allocationMs)
+
+            let provisioned = try await FanOutStep.run(lab, name: "provisioned burst", target: "worker", qualifier: "live", count: p)
+            let spill = try await FanOutStep.run(lab, name: "spillover burst", target: "worker", qualifier: "live", count: p + k)
+            // The same code as version 2, without provisioned concurrency: the before picture.
+            try lab.publishVersion("worker")
+            let baseline = try await FanOutStep.run(lab, name: "cold baseline", target: "worker", qualifier: "2", count: p)
+            return (allocation, [provisioned, spill, baseline])
+        }
+        let spill = steps[1]
+        let onProvisioned = spill.invocations.filter { $0.initializationType == "provisioned-concurrency" }
+        let metrics = Metrics(provisionedConcurrencyInvocations: onProvisioned.count,
+                              provisionedConcurrencySpilloverInvocations: spill.invocations.filter(\.spillover).count,
+                              provisionedConcurrencyUtilization: Double(Set(onProvisioned.map(\.environmentId)).count) / Double(p))
+        return Outcome(provisioned: p, spillover: k, modeled: ModeledDatabase(dbHandshakeMs: options.dbHandshakeMs, dbQueryMs: options.dbQueryMs),
+                       allocation: allocation, steps: steps, metrics: metrics, cost: ProvisionedCost(environments: p, memoryMB: 128),
+                       claims: claims(allocation, steps, metrics, p: p, k: k))
+    }
+
+    static func claims(_ allocation: Allocation, _ steps: [StepOutcome], _ metrics: Metrics, p: Int, k: Int) -> [Claim] {
+        let (provisioned, spill, baseline) = (steps[0], steps[1], steps[2])
+        let statuses = allocation.config.history.map(\.status)
+        return [
+            Claim("Provisioned concurrency on $LATEST is refused with AWS's error",
+                  holds: allocation.latestRejected == "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+                  evidence: "InvalidParameterValueException: \(allocation.latestRejected)"),
+            Claim("The configuration goes IN_PROGRESS → READY only after all \(p) environments have run Init as provisioned-concurrency",
+                  holds: allocation.putStatus == "IN_PROGRESS" && statuses == ["IN_PROGRESS", "READY"] && allocation.config.allocated == p
+                      && allocation.environments.count == p && allocation.environments.allSatisfy { $0.initDurationMs != nil },
+                  evidence: "\(statuses.joined(separator: " → ")) after \(allocation.allocationMs.ms2) ms; \(allocation.environments.count) environments initialised, \(allocation.config.allocated) allocated"),
+            Claim("A burst of \(p) on the alias starts nothing: 0 cold starts, \(p) provisioned environments, no Init Duration in any REPORT",
+                  holds: provisioned.coldStarts == 0 && provisioned.environments == p
+                      && provisioned.invocations.allSatisfy { $0.initializationType == "provisioned-concurrency" && $0.initDurationMs == nil
+                          && $0.initializationTypeSeenByFunction == "provisioned-concurrency" },
+                  evidence: "\(provisioned.coldStarts) cold starts, \(provisioned.environments) environments, the function saw AWS_LAMBDA_INITIALIZATION_TYPE=\(provisioned.invocations.first?.initializationTypeSeenByFunction ?? "?")"),
+            Claim("Every latency in that burst is single-digit milliseconds — the article's headline",
+                  holds: provisioned.latency.max < 10,
+                  evidence: "latency p50 \(provisioned.latency.p50.ms2) ms, max \(provisioned.latency.max.ms2) ms"),
+            Claim("\(p + k) at once: \(p) run on provisioned environments, \(k) spill over to on-demand with cold starts",
+                  holds: metrics.provisionedConcurrencyInvocations == p && metrics.provisionedConcurrencySpilloverInvocations == k && spill.coldStarts == k,
+                  evidence: "ProvisionedConcurrencyInvocations \(metrics.provisionedConcurrencyInvocations), ProvisionedConcurrencySpilloverInvocations \(metrics.provisionedConcurrencySpilloverInvocations), cold starts \(spill.coldStarts), utilization \(Int(metrics.provisionedConcurrencyUtilization * 100)) %"),
+            Claim("Without provisioned concurrency the same burst cold-starts \(p) environments, and its p50 is more than 3 × the provisioned burst's",
+                  holds: baseline.coldStarts == p && baseline.latency.p50 > 3 * provisioned.latency.p50,
+                  evidence: "cold baseline: \(baseline.coldStarts) cold starts, p50 \(baseline.latency.p50.ms2) ms vs \(provisioned.latency.p50.ms2) ms provisioned"),
+        ]
+    }
+}
