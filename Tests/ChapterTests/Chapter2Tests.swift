@@ -1,0 +1,50 @@
+import LabTestSupport
+import Testing
+import Workbook
+@testable import chapter2
+
+/// Chapter 2's claims on one small run: 4 invocations, a 300 ms idle timeout.
+@Suite("Chapter 2: warm reuse", .serialized, .timeLimit(.minutes(2)))
+struct Chapter2Tests {
+    static let n = 4
+    static let outcome = Task {
+        var options = Chapter2.Options()
+        options.invocations = n
+        options.idleTimeoutMs = 300
+        return try await exclusively { try await Chapter2.run(options) }
+    }
+
+    @Test("4 invocations one after another: 1 environment, 1 cold start, the in-memory counter reads 1…4")
+    func memorySurvives() async throws {
+        let step = try await Self.outcome.value.step("sequential")
+        #expect(step.environments == 1)
+        #expect(step.coldStarts == 1)
+        #expect(step.invocations.compactMap(\.invocationCount) == [1, 2, 3, 4])
+    }
+
+    @Test("/tmp survives between warm invocations: each finds the file the previous one wrote")
+    func scratchSurvives() async throws {
+        let step = try await Self.outcome.value.step("sequential")
+        #expect(step.invocations.compactMap(\.foundScratchFile) == [false, true, true, true])
+    }
+
+    @Test("after the idle timeout the environment is shut down with SIGTERM")
+    func idleShutdown() async throws {
+        let shutdown = try #require(try await Self.outcome.value.shutdown)
+        #expect(shutdown.reason.hasPrefix("idle"))
+        #expect(shutdown.exit == "signal: terminated")
+        #expect(shutdown.idleForMs >= 300)
+    }
+
+    @Test("the next invocation is cold, in a new environment, counter back at 1, /tmp empty")
+    func afterIdle() async throws {
+        let outcome = try await Self.outcome.value
+        let next = try #require(outcome.step("after idle").invocations.first)
+        #expect(next.coldStart)
+        #expect(next.environmentId != outcome.step("sequential").invocations.last!.environmentId)
+        #expect(next.invocationCount == 1)
+        #expect(next.foundScratchFile == false)
+        let allHeld = outcome.claims.allSatisfy { $0.holds }
+        #expect(allHeld, "\(outcome.claims.filter { !$0.holds }.map(\.evidence))")
+    }
+}
