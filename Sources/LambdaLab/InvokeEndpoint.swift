@@ -1,8 +1,9 @@
 import Foundation
 import RuntimeAPI
 
-/// The lab's front door: the Invoke API on 127.0.0.1 (reference §3.1–§3.6), so the orchestrator,
-/// aws-cli and boto3 call the lab the way they call AWS.
+/// The lab's front door: the Invoke API on 127.0.0.1 (reference §3.1–§3.6), and the control plane
+/// beside it (`ControlPlaneEndpoint`), so the orchestrator, aws-cli and boto3 call the lab the way
+/// they call AWS.
 final class InvokeEndpoint: Sendable {
     /// 6 MB for synchronous and 1 MB for asynchronous (Event) payloads (reference §3.6).
     static let maxSyncPayload = 6 * 1024 * 1024
@@ -34,7 +35,7 @@ final class InvokeEndpoint: Sendable {
             if let refusal = invoke(name, request, lab: lab, respond: respond) { respond(refusal) }
             return
         }
-        respond(LabError("UnknownOperationException", status: 404, "Unknown operation \(request.method) \(path.prefix(200))").response)
+        respond(ControlPlaneEndpoint.route(request, lab: lab))
     }
 
     /// Invoke: RequestResponse (200, answered when the function finishes), Event (202, runs in the

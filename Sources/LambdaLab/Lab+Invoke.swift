@@ -71,6 +71,7 @@ extension Lab {
                 return .handOut(parked, handOut(requestID, in: &state, at: now), state.environments[id]!)
             case .coldStart:
                 state.environmentsStarted += 1
+                state.startedByFunction[functionName, default: 0] += 1
                 let id = "env-\(state.environmentsStarted)"
                 let environment = EnvironmentState(
                     id: id, functionName: functionName, version: version, configuration: functionConfiguration,

@@ -74,6 +74,7 @@ extension Lab {
     private func newProvisionedEnvironment(functionName: String, version: String, configuration: FunctionConfiguration,
                                            qualifier: String, in state: inout LabState) -> EnvironmentState {
         state.environmentsStarted += 1
+        state.startedByFunction[functionName, default: 0] += 1
         let id = "env-\(state.environmentsStarted)"
         var environment = EnvironmentState(
             id: id, functionName: functionName, version: version, configuration: configuration,

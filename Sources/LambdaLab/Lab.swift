@@ -59,6 +59,7 @@ public final class Lab: Sendable {
                 state.functions[function.name] = FunctionState(latest: function)
             } else {
                 state.functions[function.name]!.latest = function
+                state.functions[function.name]!.lastModified = Date()
             }
             return state.environments.values.filter { $0.functionName == function.name && $0.version == "$LATEST" }.map(\.id)
         }
@@ -95,6 +96,15 @@ public final class Lab: Sendable {
 
     /// How many environments the lab has started since it began.
     public var environmentsStarted: Int { state.withLock { $0.environmentsStarted } }
+
+    /// Per function: environments started and invocations finished, since the lab began.
+    public var activity: [(function: String, environments: Int, invocations: Int)] {
+        state.withLock { state in
+            state.functions.keys.sorted().map { name in
+                (name, state.startedByFunction[name] ?? 0, state.records.filter { $0.functionName == name }.count)
+            }
+        }
+    }
 
     func offset(_ instant: Instant) -> Duration { instant - origin }
 

@@ -10,6 +10,8 @@ struct LabState {
     var inFlight: [String: InFlightInvocation] = [:]
     var records: [InvocationRecord] = []
     var environmentsStarted = 0
+    /// Environments started, per function.
+    var startedByFunction: [String: Int] = [:]
     var stopped = false
     /// Callers waiting for an environment to be gone (its process reaped).
     var goneWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
@@ -30,6 +32,7 @@ struct LabState {
 struct FunctionState {
     /// `$LATEST`.
     var latest: FunctionConfiguration
+    var lastModified = Date()
     /// Published versions "1", "2", …: frozen copies of the configuration.
     var versions: [String: FunctionConfiguration] = [:]
     var lastVersion = 0

@@ -11,7 +11,9 @@ final class ProcessOutput: Sendable {
     let fd: Int32
     /// The write end, handed to the child as its stdout and stderr, then closed here.
     let writeEnd: Int32
-    private let pending = Mutex<[UInt8]>([])
+    /// Bytes of an unfinished line, and whether the read end is closed. Both under one lock: a
+    /// late `drain` must never read a descriptor number that was closed and reused since.
+    private let pending = Mutex<(bytes: [UInt8], closed: Bool)>(([], false))
     private let writeClosed = Atomic<Bool>(false)
 
     init() throws {
@@ -33,9 +35,12 @@ final class ProcessOutput: Sendable {
             if poll(&descriptor, 1, -1) < 0 && errno == EINTR { continue }
             if readAvailable(onLine: onLine) { break }
         }
-        let rest = pending.withLock { bytes -> [UInt8] in defer { bytes = [] }; return bytes }
+        let rest = pending.withLock { state -> [UInt8] in
+            defer { state = ([], true) }
+            close(fd)
+            return state.bytes
+        }
         if !rest.isEmpty { onLine(String(decoding: rest, as: UTF8.self)) }
-        close(fd)
     }
 
     /// Takes whatever has been written so far, without waiting.
@@ -46,20 +51,21 @@ final class ProcessOutput: Sendable {
     /// Reads until the pipe is empty; true at EOF. Lines are delivered under the pending-bytes lock,
     /// so the reader thread and `drain` never reorder them.
     private func readAvailable(onLine: @Sendable (String) -> Void) -> Bool {
-        pending.withLock { bytes in
+        pending.withLock { state in
+            if state.closed { return true }
             var chunk = [UInt8](repeating: 0, count: 8192)
             while true {
                 let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { return count == 0 }
-                bytes += chunk[0..<count]
-                while let newline = bytes.firstIndex(of: 0x0A) {
-                    onLine(String(decoding: bytes[..<newline], as: UTF8.self))
-                    bytes.removeSubrange(...newline)
+                state.bytes += chunk[0..<count]
+                while let newline = state.bytes.firstIndex(of: 0x0A) {
+                    onLine(String(decoding: state.bytes[..<newline], as: UTF8.self))
+                    state.bytes.removeSubrange(...newline)
                 }
-                if bytes.count > 256 * 1024 {   // a line with no end: deliver it in pieces
-                    onLine(String(decoding: bytes, as: UTF8.self))
-                    bytes.removeAll()
+                if state.bytes.count > 256 * 1024 {   // a line with no end: deliver it in pieces
+                    onLine(String(decoding: state.bytes, as: UTF8.self))
+                    state.bytes.removeAll()
                 }
             }
         }

@@ -86,6 +86,11 @@ public final class HTTPEventServer: Sendable {
             }
         }
         listener.close()
+        // The wake pipe stays open until deinit: a late answer may still write to it, and a
+        // descriptor closed here could be reused by another connection and receive that byte.
+    }
+
+    deinit {
         close(wake.read)
         close(wake.write)
     }

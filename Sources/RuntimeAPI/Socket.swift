@@ -4,12 +4,16 @@ import Synchronization
 /// A TCP socket on loopback, with the POSIX details done once: close-on-exec, `TCP_NODELAY`,
 /// `MSG_NOSIGNAL` (a peer that went away must not kill us with SIGPIPE), `EINTR` retries and short
 /// reads/writes. Every server in the lab binds 127.0.0.1 only.
+///
+/// The descriptor is released only in `deinit`, when no thread can hold the object any more. While
+/// a `Socket` exists its number is ours, so a late `shutdown` or `send` from another thread can never
+/// land on a descriptor the kernel has since handed to someone else.
 public final class Socket: Sendable {
     public let fd: Int32
     private let isClosed = Atomic<Bool>(false)
 
     public init(fd: Int32) { self.fd = fd }
-    deinit { close() }
+    deinit { _ = Glibc.close(fd) }
 
     /// Listens on 127.0.0.1:`port`; port 0 lets the kernel choose (read it back with `localPort`).
     public static func listen(port: UInt16 = 0, backlog: Int32 = 1024) throws -> Socket {
@@ -127,13 +131,14 @@ public final class Socket: Sendable {
         }
     }
 
-    /// Wakes every thread blocked on this socket (accept, recv) without freeing the descriptor,
-    /// so a racing thread can never act on a reused fd number.
+    /// Wakes every thread blocked on this socket (accept, recv) and ends the connection; the
+    /// descriptor itself is released in `deinit`.
     public func shutdown() {
-        if !isClosed.load(ordering: .acquiring) { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
     }
 
+    /// No more use: the connection ends now (FIN to the peer), the descriptor goes with the object.
     public func close() {
-        if isClosed.exchange(true, ordering: .acquiringAndReleasing) == false { _ = Glibc.close(fd) }
+        if isClosed.exchange(true, ordering: .acquiringAndReleasing) == false { shutdown() }
     }
 }

@@ -1,0 +1,86 @@
+import Foundation
+import LambdaLab
+import RuntimeAPI
+import Workbook
+
+/// `swift run lab`: the lab as a long-running local Lambda endpoint.
+@main
+struct LabCommand {
+    static func main() {
+        let options: LabOptions
+        do {
+            options = try LabOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            Console.error("error: \(error)")
+            exit(2)
+        }
+        if options.help {
+            print(LabOptions.usage)
+            return
+        }
+        Console.lineBufferStandardOutput()
+        do {
+            try serve(options)
+        } catch {
+            Console.error("lab failed: \(error)")
+            exit(1)
+        }
+    }
+
+    static func serve(_ options: LabOptions) throws {
+        var configuration = LabConfiguration()
+        configuration.accountConcurrency = options.accountConcurrency
+        configuration.idleTimeout = .milliseconds(options.idleTimeoutSeconds * 1000)
+        // Function output and platform lines, prefixed by function and environment, as they happen.
+        configuration.log = { line in print("[\(line.functionName) \(line.environmentID)] \(line.text)") }
+        let lab = try Lab(configuration: configuration)
+        var database: StandInDatabase?
+        if options.workbookFunctions {
+            let standIn = try StandInDatabase(configuration: .init(handshake: .milliseconds(options.dbHandshakeMs),
+                                                                   queryLatency: .milliseconds(options.dbQueryMs)))
+            try lab.deploy(WorkbookFunctions.worker(database: standIn))
+            try lab.deploy(WorkbookFunctions.orchestrator())
+            database = standIn
+        }
+        for function in try options.configurations() { try lab.deploy(function) }
+        let port = try lab.startInvokeAPI(port: options.port)
+        banner(lab: lab, port: port, database: database)
+
+        // Ctrl-C (and SIGTERM): a one-line summary, every environment shut down, a clean exit.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .main) }
+        for source in sources {
+            source.setEventHandler {
+                let activity = lab.activity.map { "\($0.function) \($0.environments) environments / \($0.invocations) invocations" }
+                print("")
+                print("Stopping: " + activity.joined(separator: "; "))
+                lab.shutdown()
+                database?.stop()
+                print("Every environment is shut down.")
+                exit(0)
+            }
+            source.resume()
+        }
+        dispatchMain()
+    }
+
+    static func banner(lab: Lab, port: UInt16, database: StandInDatabase?) {
+        let url = "http://127.0.0.1:\(port)"
+        print("Lambda Lab listening on \(url)")
+        print("Functions: " + lab.functionNames.joined(separator: ", ")
+              + (database.map { " (stand-in database on \($0.address)" + ")" } ?? ""))
+        let example = lab.functionNames.contains("worker") ? "worker" : (lab.functionNames.first ?? "my-function")
+        print("""
+
+            Try, in another terminal (signatures are not checked; any credentials, or none, do):
+              aws lambda invoke --endpoint-url \(url) --region us-east-1 --no-sign-request \\
+                  --function-name \(example) --payload '{"key":"a"}' --log-type Tail out.json
+                  (AWS CLI v2 also needs --cli-binary-format raw-in-base64-out)
+              aws lambda list-functions --endpoint-url \(url) --region us-east-1 --no-sign-request
+              python3 -c 'import boto3; c = boto3.client("lambda", endpoint_url="\(url)", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"); print(c.invoke(FunctionName="\(example)")["Payload"].read())'
+            Ctrl-C stops the lab and every execution environment.
+
+            """)
+    }
+}
