@@ -56,6 +56,12 @@ final class InvokeEndpoint: Sendable {
         if type == "Event" && request.body.count > maxEventPayload {
             return LabError("RequestTooLargeException", status: 413, "Request must be smaller than \(maxEventPayload) bytes for the InvokeAsync operation").response
         }
+        // boto3 and aws-cli send no Content-Type at all; an explicit one must be JSON (or raw bytes).
+        if let type = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased(),
+           !(type == "application/json" || type.hasSuffix("+json") || type.hasPrefix("application/x-amz-json")
+             || type == "application/octet-stream" || type == "binary/octet-stream") {
+            return LabError("UnsupportedMediaTypeException", status: 415, "The content type of the Invoke request body is not JSON.").response
+        }
         if !request.body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(request.body), options: [.fragmentsAllowed])) == nil {
             return LabError("InvalidRequestContentException", status: 400, "Could not parse request body into json: Could not parse payload into json").response
         }

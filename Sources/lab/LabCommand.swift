@@ -52,7 +52,8 @@ struct LabCommand {
         let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .main) }
         for source in sources {
             source.setEventHandler {
-                let activity = lab.activity.map { "\($0.function) \($0.environments) environments / \($0.invocations) invocations" }
+                func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+                let activity = lab.activity.map { "\($0.function) \(count($0.environments, "environment")) / \(count($0.invocations, "invocation"))" }
                 print("")
                 print("Stopping: " + activity.joined(separator: "; "))
                 lab.shutdown()

@@ -29,6 +29,20 @@ struct InvokeAPITests {
         }
     }
 
+    @Test("an explicit Content-Type that is not JSON gets 415 UnsupportedMediaTypeException; none, or JSON, is fine")
+    func mediaType() async throws {
+        try await withTestLab { lab in
+            try lab.startInvokeAPI()
+            try lab.deploy(plainWorker())
+            let refused = try invokeOverHTTP(lab, "worker", headers: ["Content-Type": "text/plain"])
+            #expect(refused.status == 415)
+            #expect(refused.headers["X-Amzn-ErrorType"] == "UnsupportedMediaTypeException")
+            #expect(decode(refused.body)["message"] as? String == "The content type of the Invoke request body is not JSON.")
+            #expect(try invokeOverHTTP(lab, "worker", headers: ["Content-Type": "application/json; charset=utf-8"]).status == 200)
+            #expect(try invokeOverHTTP(lab, "worker").status == 200)
+        }
+    }
+
     @Test("a payload over 6 MB gets 413 RequestTooLargeException, and the next call still works")
     func tooLarge() async throws {
         try await withTestLab { lab in
