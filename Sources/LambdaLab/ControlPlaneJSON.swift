@@ -11,12 +11,13 @@ enum ControlPlaneJSON {
         HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body(object))
     }
 
-    /// `2026-11-26T23:14:08.000+0000`, as AWS formats LastModified.
-    static func timestamp(_ date: Date) -> String {
+    /// `2026-11-26T23:14:08.000+0000`, as AWS formats a function's LastModified; without the
+    /// fraction for a provisioned concurrency configuration's.
+    static func timestamp(_ date: Date, fractionalSeconds: Bool = true) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSSZ"
+        formatter.dateFormat = fractionalSeconds ? "yyyy-MM-dd'T'HH:mm:ss.SSSZ" : "yyyy-MM-dd'T'HH:mm:ssZ"
         return formatter.string(from: date)
     }
 

@@ -39,11 +39,7 @@ public struct ProvisionedConcurrencyConfig: Sendable, Codable, Equatable {
     public var history: [StatusChange]
 
     static func lastModified(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssZ"
-        return formatter.string(from: date)
+        ControlPlaneJSON.timestamp(date, fractionalSeconds: false)
     }
 }
 

@@ -70,17 +70,13 @@ extension Lab {
                 state.environments[id]!.parkedNext = nil
                 return .handOut(parked, handOut(requestID, in: &state, at: now), state.environments[id]!)
             case .coldStart:
-                state.environmentsStarted += 1
-                state.startedByFunction[functionName, default: 0] += 1
-                let id = "env-\(state.environmentsStarted)"
-                let environment = EnvironmentState(
-                    id: id, functionName: functionName, version: version, configuration: functionConfiguration,
-                    initializationType: "on-demand", logStreamName: Lab.logStreamName(version: version),
-                    scratchDirectory: scratchDirectory(for: id), assigned: requestID)
+                let environment = state.newEnvironment(function: functionName, version: version, configuration: functionConfiguration,
+                                                       initializationType: "on-demand", scratchDirectory: scratchDirectory(for:),
+                                                       assigned: requestID)
+                let id = environment.id
                 invocation.environmentID = id
                 invocation.coldStart = true
                 invocation.spillover = provisionedQualifier != nil
-                state.environments[id] = environment
                 state.inFlight[requestID] = invocation
                 return .coldStart(environment)
             }

@@ -73,16 +73,9 @@ extension Lab {
 
     private func newProvisionedEnvironment(functionName: String, version: String, configuration: FunctionConfiguration,
                                            qualifier: String, in state: inout LabState) -> EnvironmentState {
-        state.environmentsStarted += 1
-        state.startedByFunction[functionName, default: 0] += 1
-        let id = "env-\(state.environmentsStarted)"
-        var environment = EnvironmentState(
-            id: id, functionName: functionName, version: version, configuration: configuration,
-            initializationType: "provisioned-concurrency", logStreamName: Lab.logStreamName(version: version),
-            scratchDirectory: scratchDirectory(for: id))
-        environment.provisionedFor = qualifier
-        state.environments[id] = environment
-        return environment
+        state.newEnvironment(function: functionName, version: version, configuration: configuration,
+                             initializationType: "provisioned-concurrency", scratchDirectory: scratchDirectory(for:),
+                             provisionedFor: qualifier)
     }
 
     public func provisionedConcurrency(_ functionName: String, qualifier: String?) throws -> ProvisionedConcurrencyConfig {

@@ -26,6 +26,20 @@ struct LabState {
     }
 
     var totalReserved: Int { functions.values.compactMap(\.reservedConcurrency).reduce(0, +) }
+
+    /// Registers a new execution environment (not started yet) and counts it.
+    mutating func newEnvironment(function: String, version: String, configuration: FunctionConfiguration, initializationType: String,
+                                 scratchDirectory: (String) -> String, assigned: String? = nil, provisionedFor: String? = nil) -> EnvironmentState {
+        environmentsStarted += 1
+        startedByFunction[function, default: 0] += 1
+        let id = "env-\(environmentsStarted)"
+        var environment = EnvironmentState(
+            id: id, functionName: function, version: version, configuration: configuration, initializationType: initializationType,
+            logStreamName: Lab.logStreamName(version: version), scratchDirectory: scratchDirectory(id), assigned: assigned)
+        environment.provisionedFor = provisionedFor
+        environments[id] = environment
+        return environment
+    }
 }
 
 /// A function and what the control plane holds for it.

@@ -1,0 +1,98 @@
+import Foundation
+import Glibc
+import RuntimeAPI
+import Timing
+
+/// The Shutdown phase and what ends an environment: the idle timer, the process exiting, a failed start.
+extension Lab {
+    /// The Shutdown phase: SIGTERM, then SIGKILL after the grace period (or at once).
+    func shutDown(environmentID: String, reason: String, immediately: Bool = false) {
+        let taken = state.withLock { state -> (ChildProcess?, OneShot<NextAnswer>?)? in
+            guard let environment = state.environments[environmentID] else { return nil }
+            state.environments[environmentID]!.phase = .shuttingDown
+            state.environments[environmentID]!.exitReason = state.environments[environmentID]!.exitReason ?? reason
+            state.environments[environmentID]!.parkedNext = nil
+            return (environment.process, environment.parkedNext)
+        }
+        guard let (process, parked) = taken else { return }
+        parked?.fulfil(.stop)
+        guard let process else { return }   // not spawned yet: start() sees shuttingDown and kills it
+        if immediately {
+            process.signal(SIGKILL)
+            return
+        }
+        process.signal(SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + configuration.shutdownGrace.milliseconds / 1000) { [weak self] in
+            if self?.state.withLock({ $0.environments[environmentID] != nil }) ?? true { process.signal(SIGKILL) }
+        }
+    }
+
+    func scheduleIdleCheck(environmentID: String, since: Instant) {
+        let timeout = configuration.idleTimeout
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.milliseconds / 1000) { [weak self] in
+            guard let self else { return }
+            let expired = state.withLock { state in
+                guard let environment = state.environments[environmentID] else { return false }
+                return environment.phase == .idle && environment.idleSince == since && environment.initializationType == "on-demand"
+            }
+            if expired { shutDown(environmentID: environmentID, reason: "idle for \(String(format: "%.2f", timeout.milliseconds / 1000)) s") }
+        }
+    }
+
+    /// The process is gone (reaped). A caller still waiting gets `Runtime.ExitError` (reference §3.3).
+    func processExited(environmentID: String, _ exit: ChildProcess.Exit) {
+        let removed = state.withLock { state -> (EnvironmentState, String?)? in
+            guard let environment = state.environments.removeValue(forKey: environmentID) else { return nil }
+            return (environment, environment.assigned.flatMap { state.inFlight[$0] != nil ? $0 : nil })
+        }
+        guard let (environment, requestID) = removed else { return }
+        environment.endpoint?.stop()
+        environment.parkedNext?.fulfil(.stop)
+        let reason = environment.exitReason ?? "runtime exited"
+        let line = "SHUTDOWN \(environment.id) (\(reason); process \(exit.awsDescription))"
+        emit(environment, line, platform: true)
+        let record = ShutdownRecord(environmentID: environmentID, functionName: environment.functionName, reason: reason,
+                                    exit: exit.awsDescription, at: offset(Clock.now))
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.shutdowns.append(record)
+            return state.goneWaiters.removeValue(forKey: environmentID) ?? []
+        }
+        defer { for waiter in waiters { waiter.resume() } }
+        if let requestID {
+            // Put the environment back just long enough to finish its invocation's record.
+            state.withLock { $0.environments[environmentID] = environment }
+            let why = exit == .exited(0) ? "Runtime exited without providing a reason" : "Runtime exited with error: \(exit.awsDescription)"
+            state.withLock { state in
+                if state.inFlight[requestID]?.handedOutAt == nil { state.inFlight[requestID]?.handedOutAt = Clock.now }
+            }
+            finishInvocation(requestID: requestID, environmentID: environmentID,
+                             outcome: .failed(type: "Runtime.ExitError",
+                                              payload: Array(AWSErrorBody.function(type: "Runtime.ExitError", message: "RequestId: \(requestID) Error: \(why)").utf8)),
+                             discardEnvironment: true)
+            state.withLock { _ = $0.environments.removeValue(forKey: environmentID) }
+        }
+        provisionedEnvironmentFailed(environmentID, reason: "runtime exited")
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: environment.scratchDirectory).deletingLastPathComponent().path)
+        environmentGone()
+    }
+
+    /// An environment that never got a process: its invocation fails, and it is forgotten.
+    func discard(environmentID: String, type: String, message: String) {
+        let requestID = state.withLock { state -> String? in
+            state.environments[environmentID]?.phase = .shuttingDown
+            return state.environments[environmentID]?.assigned
+        }
+        if let requestID {
+            state.withLock { $0.inFlight[requestID]?.handedOutAt = Clock.now }
+            finishInvocation(requestID: requestID, environmentID: environmentID,
+                             outcome: .failed(type: type, payload: Array(AWSErrorBody.function(type: type, message: message).utf8)),
+                             discardEnvironment: true)
+        }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.environments.removeValue(forKey: environmentID)
+            return state.goneWaiters.removeValue(forKey: environmentID) ?? []
+        }
+        for waiter in waiters { waiter.resume() }
+        environmentGone()
+    }
+}
