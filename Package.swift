@@ -25,6 +25,7 @@ let package = Package(
         .executableTarget(name: "chapter3", dependencies: chapterDependencies),
         .executableTarget(name: "chapter4", dependencies: chapterDependencies),
         .executableTarget(name: "lab", dependencies: chapterDependencies),
+        .executableTarget(name: "bench", dependencies: chapterDependencies),
 
         // MARK: Tests
         .target(name: "LabTestSupport", dependencies: ["LambdaLab"], path: "Tests/LabTestSupport"),

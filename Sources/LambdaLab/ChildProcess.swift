@@ -100,11 +100,22 @@ final class ChildProcess: Sendable {
     }
 
     /// Peak resident memory (VmHWM) in MB, rounded up: what REPORT calls Max Memory Used.
+    /// Read with plain `read` into a stack buffer: this runs once per invocation.
     func maxMemoryUsedMB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-        else { return 0 }
+        let fd = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return 0 }
+        let key = Array("VmHWM:".utf8)
+        let bytes = buffer[0..<count]
+        guard let at = bytes.indices.first(where: { bytes[$0...].starts(with: key) }) else { return 0 }
+        var kilobytes = 0
+        for byte in bytes[(at + key.count)...] {
+            if byte == 0x0A { break }
+            if byte >= 0x30 && byte <= 0x39 { kilobytes = kilobytes * 10 + Int(byte - 0x30) }
+        }
         return (kilobytes + 1023) / 1024
     }
 }

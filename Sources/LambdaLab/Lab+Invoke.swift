@@ -15,15 +15,8 @@ extension Lab {
         }
     }
 
-    /// The same, for threads that wait (the Invoke API's connection threads).
-    public func invokeAndWait(_ functionName: String, qualifier: String?, payload: [UInt8]) -> Result<InvocationResult, LabError> {
-        let answer = OneShot<Result<InvocationResult, LabError>>()
-        invoke(functionName, qualifier: qualifier, payload: payload) { answer.fulfil($0) }
-        return answer.wait()
-    }
-
     private enum Placement {
-        case handOut(OneShot<NextAnswer>, Handout, EnvironmentState)
+        case handOut(@Sendable (NextAnswer) -> Void, Handout, EnvironmentState)
         case waitForNext
         case coldStart(EnvironmentState)
         case refuse(LabError)
@@ -89,7 +82,7 @@ extension Lab {
         case .handOut(let parked, let handout, let environment):
             emit(environment, PlatformLog.start(requestID: requestID, version: environment.version), platform: true)
             armTimeout(requestID: requestID, environmentID: environment.id, after: environment.configuration.timeout)
-            parked.fulfil(NextAnswer.event(handout))
+            parked(.event(handout))
         case .coldStart(let environment):
             // Off the caller's thread (it may be one of the cooperative pool's two), and on a thread of
             // its own: GCD's global queue rations threads for blocking work, which would start a
@@ -131,8 +124,10 @@ extension Lab {
     }
 
     func armTimeout(requestID: String, environmentID: String, after timeout: Duration) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(timeout.milliseconds * 1_000_000))) { [weak self] in
-            self?.timeOut(requestID: requestID, environmentID: environmentID)
+        deadlines.after(timeout) { [weak self] in
+            guard let self else { return }
+            // Off the deadline thread: finishing a timed-out invocation does real work.
+            DispatchQueue.global().async { self.timeOut(requestID: requestID, environmentID: environmentID) }
         }
     }
 }

@@ -57,8 +57,9 @@ extension Lab {
                 onExit: { [weak self] exit in self?.processExited(environmentID: id, exit) })
             if killNow { process.signal(SIGKILL) }
             let limit = environment.initializationType == "on-demand" ? configuration.initTimeout : max(.seconds(130), environment.configuration.timeout)
-            DispatchQueue.global().asyncAfter(deadline: .now() + limit.milliseconds / 1000) { [weak self] in
-                self?.initTimedOut(environmentID: id, limit: limit)
+            deadlines.after(limit) { [weak self] in
+                guard let self else { return }
+                DispatchQueue.global().async { self.initTimedOut(environmentID: id, limit: limit) }
             }
         } catch {
             state.withLock { $0.environments[id]?.endpoint }?.stop()

@@ -9,14 +9,14 @@ extension Lab {
     static let maxResponseBytes = 6 * 1024 * 1024 + 100
 
     private enum NextStep {
-        case answer(Handout, EnvironmentState, armTimeout: Bool)
-        case park(OneShot<NextAnswer>)
+        case answer(Handout, EnvironmentState)
+        case parked
         case refuse(HTTPResponse)
     }
 
     /// `GET /runtime/invocation/next`: the first one ends the Init phase; later ones park until an
-    /// invocation is assigned to this environment.
-    func runtimeNext(environmentID: String) -> HTTPResponse {
+    /// invocation is assigned to this environment, and are answered by whoever assigns it.
+    func runtimeNext(environmentID: String, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         // What the process printed so far belongs before what comes next (Init's output before START).
         state.withLock { $0.environments[environmentID]?.output }?.drain { line in self.functionOutput(environmentID: environmentID, line) }
         let now = Clock.now
@@ -36,25 +36,25 @@ extension Lab {
                     return .refuse(Lab.runtimeError(403, "InvalidStateTransition",
                         "State transition from Running to Ready failed for runtime. Error: the invocation \(requestID) has not been answered."))
                 }
-                return .answer(handOut(requestID, in: &state, at: now), state.environments[environmentID]!, armTimeout: true)
+                return .answer(handOut(requestID, in: &state, at: now), state.environments[environmentID]!)
             }
-            let parked = OneShot<NextAnswer>()
-            state.environments[environmentID]!.parkedNext = parked
-            return .park(parked)
+            state.environments[environmentID]!.parkedNext = { answer in
+                switch answer {
+                case .event(let handout): respond(handout.response)
+                case .stop: respond(Lab.runtimeError(500, "Runtime.ShuttingDown", "The execution environment is shutting down."))
+                }
+            }
+            return .parked
         }
         switch step {
         case .refuse(let response):
-            return response
-        case .answer(let handout, let environment, _):
+            respond(response)
+        case .answer(let handout, let environment):
             emit(environment, PlatformLog.start(requestID: handout.requestID, version: environment.version), platform: true)
             armTimeout(requestID: handout.requestID, environmentID: environmentID, after: environment.configuration.timeout)
-            return handout.response
-        case .park(let parked):
+            respond(handout.response)
+        case .parked:
             provisionedEnvironmentReady(environmentID)
-            switch parked.wait() {
-            case .event(let handout): return handout.response
-            case .stop: return Lab.runtimeError(500, "Runtime.ShuttingDown", "The execution environment is shutting down.")
-            }
         }
     }
 

@@ -7,7 +7,7 @@ import Timing
 extension Lab {
     /// The Shutdown phase: SIGTERM, then SIGKILL after the grace period (or at once).
     func shutDown(environmentID: String, reason: String, immediately: Bool = false) {
-        let taken = state.withLock { state -> (ChildProcess?, OneShot<NextAnswer>?)? in
+        let taken = state.withLock { state -> (ChildProcess?, (@Sendable (NextAnswer) -> Void)?)? in
             guard let environment = state.environments[environmentID] else { return nil }
             state.environments[environmentID]!.phase = .shuttingDown
             state.environments[environmentID]!.exitReason = state.environments[environmentID]!.exitReason ?? reason
@@ -15,21 +15,21 @@ extension Lab {
             return (environment.process, environment.parkedNext)
         }
         guard let (process, parked) = taken else { return }
-        parked?.fulfil(.stop)
+        parked?(.stop)
         guard let process else { return }   // not spawned yet: start() sees shuttingDown and kills it
         if immediately {
             process.signal(SIGKILL)
             return
         }
         process.signal(SIGTERM)
-        DispatchQueue.global().asyncAfter(deadline: .now() + configuration.shutdownGrace.milliseconds / 1000) { [weak self] in
+        deadlines.after(configuration.shutdownGrace) { [weak self] in
             if self?.state.withLock({ $0.environments[environmentID] != nil }) ?? true { process.signal(SIGKILL) }
         }
     }
 
     func scheduleIdleCheck(environmentID: String, since: Instant) {
         let timeout = configuration.idleTimeout
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.milliseconds / 1000) { [weak self] in
+        deadlines.after(timeout) { [weak self] in
             guard let self else { return }
             let expired = state.withLock { state in
                 guard let environment = state.environments[environmentID] else { return false }
@@ -47,7 +47,7 @@ extension Lab {
         }
         guard let (environment, requestID) = removed else { return }
         environment.endpoint?.stop()
-        environment.parkedNext?.fulfil(.stop)
+        environment.parkedNext?(.stop)
         let reason = environment.exitReason ?? "runtime exited"
         let line = "SHUTDOWN \(environment.id) (\(reason); process \(exit.awsDescription))"
         emit(environment, line, platform: true)

@@ -19,6 +19,8 @@ public final class Lab: Sendable {
     let watchdog: Watchdog
     private let invokeServer = Mutex<InvokeEndpoint?>(nil)
     private let allGone = DispatchSemaphore(value: 0)
+    /// Invocation timeouts, idle timeouts and Shutdown grace periods.
+    let deadlines = Deadlines()
     /// Parent of every environment's scratch directory (its stand-in for /tmp); removed at shutdown.
     let scratchBase: String
 
@@ -147,6 +149,7 @@ public final class Lab: Sendable {
             }
         }
         watchdog.stop()
+        deadlines.stop()
         try? FileManager.default.removeItem(atPath: scratchBase)
     }
 

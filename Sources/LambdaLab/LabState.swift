@@ -91,8 +91,9 @@ struct EnvironmentState {
     var phase: Phase = .initializing
     /// The invocation this environment serves or is reserved for.
     var assigned: String?
-    /// A parked `GET /next`, waiting for the next invocation.
-    var parkedNext: OneShot<NextAnswer>?
+    /// A parked `GET /next`: how to answer it when the next invocation is assigned. Whoever assigns
+    /// it writes the event to the runtime's connection directly; no thread waits.
+    var parkedNext: (@Sendable (NextAnswer) -> Void)?
     var process: ChildProcess?
     /// The process's output pipe; there from just before the spawn.
     var output: ProcessOutput?

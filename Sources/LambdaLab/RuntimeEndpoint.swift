@@ -9,18 +9,19 @@ enum RuntimeEndpoint {
         // Responses up to 6 MB are accepted; up to 16 MB are read so the invocation can fail with
         // AWS's Function.ResponseSizeTooLarge instead of a dropped connection.
         let limits = HTTPLimits(maxBodyBytes: 16 * 1024 * 1024)
-        return try HTTPServer(name: "runtime-api \(environmentID)", limits: limits, errorResponder: errorResponse) { [weak lab] request in
-            guard let lab else { return Lab.runtimeError(500, "Runtime.ShuttingDown", "The lab is gone.") }
-            return route(request, lab: lab, environmentID: environmentID)
+        return try HTTPServer(name: "runtime-api \(environmentID)", limits: limits, errorResponder: errorResponse) { [weak lab] request, respond in
+            guard let lab else { return respond(Lab.runtimeError(500, "Runtime.ShuttingDown", "The lab is gone.")) }
+            // A parked `next` is answered later, by whoever assigns this environment its invocation.
+            if request.path == RuntimeAPIPath.next, request.method == "GET" {
+                return lab.runtimeNext(environmentID: environmentID, respond: respond)
+            }
+            respond(route(request, lab: lab, environmentID: environmentID))
         }
     }
 
     static func route(_ request: HTTPRequest, lab: Lab, environmentID: String) -> HTTPResponse {
         let path = request.path
-        if path == RuntimeAPIPath.next {
-            guard request.method == "GET" else { return methodNotAllowed }
-            return lab.runtimeNext(environmentID: environmentID)
-        }
+        if path == RuntimeAPIPath.next { return methodNotAllowed }   // GET is answered in `server`
         if path == RuntimeAPIPath.initError {
             guard request.method == "POST" else { return methodNotAllowed }
             return lab.runtimeInitError(environmentID: environmentID, headers: request.headers, body: request.body)

@@ -10,7 +10,8 @@ import Synchronization
 /// trip — is *modeled* by holding the answer for `handshake` and `queryLatency` (DESIGN §5).
 ///
 /// Protocol: on connect the server waits `handshake`, then sends `READY standin-db`. Each
-/// `QUERY <key>` line is answered with `ROW <key> <value>` after `queryLatency`.
+/// `QUERY <key>` line is answered with `ROW <key> <value>` after `queryLatency`; `QUERY <key> <ms>`
+/// asks for a slow query, held that many milliseconds instead (also modeled).
 public final class StandInDatabase: Sendable {
     public struct Configuration: Sendable {
         /// Modeled: connection set-up to a database across a network (TCP + TLS + auth).
@@ -81,8 +82,11 @@ public final class StandInDatabase: Sendable {
                 _ = try? connection.send(Array("ERROR unknown command\n".utf8))
                 continue
             }
-            let key = line.dropFirst("QUERY ".count)
-            Thread.sleep(forTimeInterval: configuration.queryLatency.seconds)   // modeled round trip
+            let words = line.dropFirst("QUERY ".count).split(separator: " ")
+            let key = words.first ?? ""
+            let held = words.count > 1 ? (Double(words[1]).map { min(max($0, 0), 60_000) / 1000 } ?? configuration.queryLatency.seconds)
+                                       : configuration.queryLatency.seconds
+            Thread.sleep(forTimeInterval: held)   // modeled round trip (or modeled slow query)
             state.withLock { $0.queriesServed += 1 }
             guard (try? connection.send(Array("ROW \(key) \(StandInDatabase.value(for: key))\n".utf8))) != nil else { return }
         }

@@ -61,18 +61,17 @@ public final class HTTPReader {
         return true
     }
 
-    /// The head (start line + header lines) of the next message, or nil on a clean close before it.
-    private func readHead() throws -> [Substring]? {
+    /// The head of the next message — its start line and its header fields — or nil on a clean
+    /// close before it. Parsed at the byte level: `Character` iteration (grapheme breaking) would
+    /// cost more than the rest of an invocation's path.
+    private func readHead() throws -> (startLine: String, headers: HTTPHeaders)? {
         var scanned = 0
         while true {
             if let end = headEnd(from: scanned) {
                 guard end.lineBreak - start <= limits.maxHeadBytes else { throw HTTPError.headersTooLarge(limit: limits.maxHeadBytes) }
-                let head = String(decoding: buffer[start..<end.lineBreak], as: UTF8.self)
+                let head = try parseHead(buffer[start..<end.lineBreak])
                 start = end.next
-                // In Swift "\r\n" is one Character, so split on either form of line end.
-                return head.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }.map {
-                    $0.hasSuffix("\r") ? $0.dropLast() : $0
-                }
+                return head
             }
             scanned = max(0, available - 3)
             if available > limits.maxHeadBytes { throw HTTPError.headersTooLarge(limit: limits.maxHeadBytes) }
@@ -81,6 +80,38 @@ public final class HTTPReader {
                 if midMessage { throw HTTPError.truncated }
                 return nil
             }
+        }
+    }
+
+    private func parseHead(_ bytes: ArraySlice<UInt8>) throws -> (startLine: String, headers: HTTPHeaders) {
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)[...].map { line in
+            line.last == 0x0D ? line.dropLast() : line
+        }[...]
+        let startLine = String(decoding: lines.removeFirst(), as: UTF8.self)
+        var headers = HTTPHeaders()
+        for line in lines where !line.isEmpty {
+            guard let colon = line.firstIndex(of: 0x3A) else { throw HTTPError.malformed("header line without a colon") }
+            let name = line[..<colon]
+            // Also rejects obsolete line folding (a line starting with a space).
+            guard !name.isEmpty, name.allSatisfy(HTTPReader.isTokenByte) else { throw HTTPError.malformed("invalid header name") }
+            var value = line[(colon + 1)...]
+            while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
+            while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
+            headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        }
+        return (startLine, headers)
+    }
+
+    /// RFC 9110 token characters (method and header names).
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        guard byte > 32, byte < 127 else { return false }
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ","), UInt8(ascii: "/"), UInt8(ascii: ":"),
+             UInt8(ascii: ";"), UInt8(ascii: "<"), UInt8(ascii: "="), UInt8(ascii: ">"), UInt8(ascii: "?"), UInt8(ascii: "@"),
+             UInt8(ascii: "["), UInt8(ascii: "\\"), UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"):
+            return false
+        default:
+            return true
         }
     }
 
@@ -97,19 +128,6 @@ public final class HTTPReader {
             i += 1
         }
         return nil
-    }
-
-    private func parseHeaders(_ lines: ArraySlice<Substring>) throws -> HTTPHeaders {
-        var headers = HTTPHeaders()
-        for line in lines where !line.isEmpty {
-            guard let colon = line.firstIndex(of: ":") else { throw HTTPError.malformed("header line without a colon") }
-            let name = line[..<colon]
-            guard !name.isEmpty, name.allSatisfy(\.isHTTPTokenCharacter) else {
-                throw HTTPError.malformed("invalid header name")   // also rejects obsolete line folding
-            }
-            headers.add(String(name), String(line[line.index(after: colon)...].trimmingSpaces))
-        }
-        return headers
     }
 
     private enum Framing { case none, length(Int), chunked, untilClose }
@@ -206,14 +224,17 @@ public final class HTTPReader {
     }
 
     private func readRequestOnce(expectContinue: () throws -> Void) throws -> HTTPRequest? {
-        guard let lines = try readHead() else { return nil }
-        let parts = lines[0].split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(\.isHTTPTokenCharacter),
-              parts[1].hasPrefix("/") || parts[1] == "*", !parts[1].contains(where: \.isWhitespace)
+        guard let head = try readHead() else { return nil }
+        let parts = Array(head.startLine.utf8).split(separator: 0x20, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(HTTPReader.isTokenByte),
+              parts[1].first == UInt8(ascii: "/") || parts[1].elementsEqual([UInt8(ascii: "*")]),
+              parts[1].allSatisfy({ $0 > 32 && $0 < 127 })
         else { throw HTTPError.malformed("invalid request line") }
-        guard parts[2] == "HTTP/1.1" || parts[2] == "HTTP/1.0" else { throw HTTPError.malformed("unsupported version \(parts[2].prefix(16))") }
-        var request = HTTPRequest(method: String(parts[0]), target: String(parts[1]), headers: try parseHeaders(lines.dropFirst()))
-        request.version = String(parts[2])
+        let version = String(decoding: parts[2], as: UTF8.self)
+        guard version == "HTTP/1.1" || version == "HTTP/1.0" else { throw HTTPError.malformed("unsupported version \(version.prefix(16))") }
+        var request = HTTPRequest(method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
+                                  headers: head.headers)
+        request.version = version
         let framing = try framing(request.headers, isRequest: true)
         if request.headers["Expect"]?.lowercased() == "100-continue" {
             if case .none = framing {} else if !continueSent {
@@ -229,12 +250,12 @@ public final class HTTPReader {
     /// The next final response (interim 1xx responses are skipped).
     public func readResponse() throws -> HTTPResponse {
         while true {
-            guard let lines = try readHead() else { throw HTTPError.truncated }
-            let parts = lines[0].split(separator: " ", maxSplits: 2)
+            guard let head = try readHead() else { throw HTTPError.truncated }
+            let parts = head.startLine.split(separator: " ", maxSplits: 2)
             guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]), (100..<600).contains(status) else {
                 throw HTTPError.malformed("invalid status line")
             }
-            let headers = try parseHeaders(lines.dropFirst())
+            let headers = head.headers
             if (100..<200).contains(status) { continue }
             let noBody = status == 204 || status == 304
             let body = noBody ? [] : try readBody(framing(headers, isRequest: false))
@@ -244,12 +265,6 @@ public final class HTTPReader {
 }
 
 extension Character {
-    /// RFC 9110 token characters (method and header names).
-    var isHTTPTokenCharacter: Bool {
-        guard let ascii = asciiValue, ascii > 32, ascii < 127 else { return false }
-        return !"\"(),/:;<=>?@[\\]{}".contains(self)
-    }
-
     var isASCIIDigit: Bool { asciiValue.map { $0 >= 48 && $0 <= 57 } ?? false }
 }
 

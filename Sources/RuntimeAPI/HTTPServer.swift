@@ -11,13 +11,18 @@ import Synchronization
 public final class HTTPServer: Sendable {
     /// Runs on the connection's own thread; it may block until it has an answer.
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+    /// Answers now or later, from any thread, by calling `respond` once; the connection thread
+    /// meanwhile goes back to reading. For protocols whose client waits for each answer before its
+    /// next request (the Runtime API's long-polled `GET /next`), this answers a parked request
+    /// without waking a thread to do it.
+    public typealias DeferringHandler = @Sendable (HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Void
     /// Turns a request we could not read into the response to send before closing.
     public typealias ErrorResponder = @Sendable (HTTPError) -> HTTPResponse
 
     public let port: UInt16
     private let listener: Socket
     private let limits: HTTPLimits
-    private let handler: Handler
+    private let handler: DeferringHandler
     private let errorResponder: ErrorResponder
     private let name: String
     private let state = Mutex(State())
@@ -28,14 +33,21 @@ public final class HTTPServer: Sendable {
     }
 
     /// Binds at once, so `port` is known before `start()` (port 0 = any free port).
+    public convenience init(name: String, port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
+                            errorResponder: @escaping ErrorResponder = HTTPServer.plainError,
+                            handler: @escaping Handler) throws {
+        try self.init(name: name, port: port, limits: limits, errorResponder: errorResponder,
+                      deferringHandler: { request, respond in respond(handler(request)) })
+    }
+
     public init(name: String, port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
                 errorResponder: @escaping ErrorResponder = HTTPServer.plainError,
-                handler: @escaping Handler) throws {
+                deferringHandler: @escaping DeferringHandler) throws {
         self.name = name
         self.listener = try Socket.listen(port: port)
         self.port = listener.localPort
         self.limits = limits
-        self.handler = handler
+        self.handler = deferringHandler
         self.errorResponder = errorResponder
     }
 
@@ -70,9 +82,10 @@ public final class HTTPServer: Sendable {
     private func serve(_ connection: Socket) {
         defer {
             state.withLock { _ = $0.connections.removeValue(forKey: connection.fd) }
-            connection.close()
         }
         let reader = HTTPReader(socket: connection, limits: limits)
+        // One writer at a time on this connection, whichever thread answers.
+        let writeLock = Mutex(())
         while true {
             let request: HTTPRequest
             do {
@@ -89,12 +102,16 @@ public final class HTTPServer: Sendable {
             } catch {
                 return
             }
-            let response = handler(request)
-            let keepAlive = request.keepAlive && !isStopped
-            do { try connection.send(response.serialized(keepAlive: keepAlive)) } catch { return }
+            let keepAlive = request.keepAlive
+            handler(request) { [self] response in
+                let open = keepAlive && !isStopped
+                let sent = writeLock.withLock { _ in (try? connection.send(response.serialized(keepAlive: open))) != nil }
+                if !sent || !open { connection.shutdown() }
+            }
             if !keepAlive { return }
         }
     }
+
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
 

@@ -18,9 +18,11 @@ public enum FanOutStep {
     }
 
     public static func run(_ lab: Lab, name: String, orchestrator: String = "orchestrator", target: String,
-                           qualifier: String? = nil, count: Int, sequential: Bool = false) async throws -> StepOutcome {
+                           qualifier: String? = nil, count: Int, sequential: Bool = false,
+                           payload: [String: Any]? = nil) async throws -> StepOutcome {
         var event: [String: Any] = ["function": target, "count": count, "sequential": sequential]
         if let qualifier { event["qualifier"] = qualifier }
+        if let payload { event["payload"] = payload }
         let payload = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])
         let result = try await lab.invoke(orchestrator, payload: Array(payload))
         guard result.functionError == nil else { throw StepError.orchestratorFailed(result.payloadText) }

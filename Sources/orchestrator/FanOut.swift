@@ -11,8 +11,8 @@ struct FanOutEvent: Decodable {
     var count: Int
     /// One call after another on one connection, instead of all at once.
     var sequential: Bool?
-    /// Sent to every call; `{"key": "<function>-<index>"}` when absent.
-    var payload: [String: String]?
+    /// Sent to every call as it is; `{"key": "<function>-<index>"}` when absent.
+    var payload: JSONValue?
 }
 
 /// One call as the orchestrator measured it.
@@ -46,6 +46,7 @@ final class FanOut: Sendable {
     private let port: UInt16
     /// Kept-alive connections, reused across warm invocations of the orchestrator.
     private let pool = Mutex<[HTTPClient]>([])
+    private let encoder = JSONEncoder()
 
     init(endpoint: String) throws {
         // AWS_ENDPOINT_URL_LAMBDA, e.g. http://127.0.0.1:9001 (plain HTTP: the lab on loopback).
@@ -108,8 +109,8 @@ final class FanOut: Sendable {
 
     private func request(_ event: FanOutEvent, index: Int) throws -> HTTPRequest {
         let target = InvokeAPIPath.invocations(event.function) + (event.qualifier.map { "?Qualifier=\($0)" } ?? "")
-        let body = try JSONSerialization.data(withJSONObject: event.payload ?? ["key": "\(event.function)-\(index)"], options: [.sortedKeys])
-        return HTTPRequest(method: "POST", target: target, headers: ["Content-Type": "application/json"], body: Array(body))
+        let payload = event.payload ?? .object(["key": .string("\(event.function)-\(index)")])
+        return HTTPRequest(method: "POST", target: target, headers: ["Content-Type": "application/json"], body: Array(try encoder.encode(payload)))
     }
 
     private static func call(_ index: Int, _ response: HTTPResponse, latency: Duration) -> Call {

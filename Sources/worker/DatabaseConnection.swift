@@ -16,7 +16,7 @@ final class DatabaseConnection: @unchecked Sendable {
         guard let greeting = try reader.readLine(), greeting.hasPrefix("READY") else { throw DatabaseError.connectionLost }
     }
 
-    /// `QUERY <key>` → the row's value. A connection the database dropped throws `connectionLost`.
+    /// `QUERY <key> [ms]` → the row's value. A connection the database dropped throws `connectionLost`.
     func query(_ key: String) throws -> String {
         try socket.send(Array("QUERY \(key)\n".utf8))
         guard let line = try reader.readLine(), line.hasPrefix("ROW ") else { throw DatabaseError.connectionLost }

@@ -14,19 +14,25 @@ func handle(_ state: WorkerState, _ event: WorkerEvent, _ context: LambdaContext
     var row: String?
     var reconnected = false
     if state.address != nil {
-        (row, reconnected) = try state.query(event.key ?? "invocation-\(count)")
+        (row, reconnected) = try state.query(event.key ?? "invocation-\(count)", slowMs: event.queryMs)
     }
     return WorkerOutput(invocationCount: count, connectedIn: state.connectInInit ? "init" : "handler", row: row,
                         connectionsOpened: state.connectionsOpened, reconnected: reconnected,
-                        foundScratchFile: touchScratchFile(),
-                        initializationType: ProcessInfo.processInfo.environment["AWS_LAMBDA_INITIALIZATION_TYPE"] ?? "unknown",
+                        foundScratchFile: touchScratchFile(state.scratchFile),
+                        initializationType: state.initializationType,
                         pid: getpid())
 }
 
 /// Writes a marker in TMPDIR and says whether an earlier invocation's marker was already there.
-func touchScratchFile() -> Bool {
-    let path = (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/worker-was-here"
-    let existed = FileManager.default.fileExists(atPath: path)
-    _ = FileManager.default.createFile(atPath: path, contents: Data("\(getpid())\n".utf8))
+/// Plain `open`, rewriting in place: FileManager would write atomically (temporary file, rename,
+/// journal), and on ext4 truncate-then-write makes the kernel flush the file to disk every time.
+func touchScratchFile(_ path: String) -> Bool {
+    let existed = access(path, F_OK) == 0
+    let fd = open(path, O_WRONLY | O_CREAT, 0o644)
+    if fd >= 0 {
+        let line = Array("\(getpid())\n".utf8)
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
     return existed
 }

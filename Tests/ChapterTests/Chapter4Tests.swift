@@ -32,11 +32,11 @@ struct Chapter4Tests {
         #expect(allocation.environments.allSatisfy { ($0.initDurationMs ?? 0) >= 60 })
     }
 
-    @Test("a burst of 3 on the alias: 0 cold starts, 3 provisioned environments, no Init Duration, single-digit ms")
+    @Test("a burst of 3 on the alias: 0 cold starts, only provisioned environments, no Init Duration, single-digit ms")
     func provisionedBurst() async throws {
         let step = try await Self.outcome.value.step("provisioned burst")
         #expect(step.coldStarts == 0)
-        #expect(step.environments == Self.p)
+        #expect(step.environments <= Self.p)
         #expect(step.invocations.allSatisfy { $0.initializationType == "provisioned-concurrency" && $0.initDurationMs == nil })
         #expect(step.invocations.allSatisfy { $0.initializationTypeSeenByFunction == "provisioned-concurrency" })
         #expect(step.latency.max < 10)
