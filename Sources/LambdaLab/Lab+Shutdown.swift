@@ -5,18 +5,19 @@ import Timing
 
 /// The Shutdown phase and what ends an environment: the idle timer, the process exiting, a failed start.
 extension Lab {
-    /// The Shutdown phase: SIGTERM, then SIGKILL after the grace period (or at once).
+    /// The Shutdown phase: SIGTERM, then SIGKILL after the grace period (or at once). A parked
+    /// `GET /next` is left unanswered, as AWS leaves a frozen runtime's: answering it would let the
+    /// runtime exit on its own before the signal, and Shutdown is the lab's to end. The connection
+    /// goes when the process does (`processExited`).
     func shutDown(environmentID: String, reason: String, immediately: Bool = false) {
-        let taken = state.withLock { state -> (ChildProcess?, (@Sendable (NextAnswer) -> Void)?)? in
-            guard let environment = state.environments[environmentID] else { return nil }
+        let known = state.withLock { state -> (process: ChildProcess?, exists: Bool) in
+            guard let environment = state.environments[environmentID] else { return (nil, false) }
             state.environments[environmentID]!.phase = .shuttingDown
-            state.environments[environmentID]!.exitReason = state.environments[environmentID]!.exitReason ?? reason
-            state.environments[environmentID]!.parkedNext = nil
-            return (environment.process, environment.parkedNext)
+            state.environments[environmentID]!.exitReason = environment.exitReason ?? reason
+            return (environment.process, true)
         }
-        guard let (process, parked) = taken else { return }
-        parked?(.stop)
-        guard let process else { return }   // not spawned yet: start() sees shuttingDown and kills it
+        // Not spawned yet: start() sees shuttingDown and kills it.
+        guard known.exists, let process = known.process else { return }
         if immediately {
             process.signal(SIGKILL)
             return
