@@ -31,6 +31,14 @@ public enum Narrative {
         if line.count > indent.count { print(line) }
     }
 
+    /// One step as every chapter shows it: heading, what to expect, the CloudWatch lines, the table.
+    public static func step(_ number: Int, _ step: StepOutcome, expect text: String) {
+        section("Step \(number) · \(step.name)")
+        paragraph(text)
+        logs(step)
+        stepTable(step)
+    }
+
     /// Every invocation's log lines, in the order the environments started.
     public static func logs(_ step: StepOutcome) {
         print("")

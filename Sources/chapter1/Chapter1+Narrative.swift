@@ -13,10 +13,7 @@ extension Chapter1 {
             "after database restart": "The database restarts while the environment is frozen. The kept socket is dead, and the function only learns it on its next query: the worker catches the failure, reconnects (paying the handshake once more) and answers.",
         ]
         for (index, step) in outcome.steps.enumerated() {
-            Narrative.section("Step \(index + 1) · \(step.name)")
-            Narrative.paragraph(texts[step.name] ?? "")
-            Narrative.logs(step)
-            Narrative.stepTable(step)
+            Narrative.step(index + 1, step, expect: texts[step.name] ?? "")
             print("  database connections accepted: \(step.databaseConnections ?? 0) · billed in total: \(step.billedTotalMs) ms")
         }
         Narrative.summary(outcome.steps)

@@ -16,10 +16,7 @@ extension Chapter3 {
             "sequential": "A fresh deployment of worker (its old environments are shut down), invoked \(n) times one after another. Each call finds the previous environment idle again: expect 1 environment and 1 cold start. The cost moves from Init to time: about \(n) handler times in a row.",
         ]
         for (index, step) in outcome.steps.enumerated() {
-            Narrative.section("Step \(index + 1) · \(step.name)")
-            Narrative.paragraph(texts[step.name] ?? "")
-            Narrative.logs(step)
-            Narrative.stepTable(step)
+            Narrative.step(index + 1, step, expect: texts[step.name] ?? "")
             if step.name == "cold burst" { Narrative.waterfall(step) }
         }
         Narrative.summary(outcome.steps)

@@ -33,10 +33,7 @@ extension Chapter4 {
             "cold baseline": "The before picture: the same code published as version 2, without provisioned concurrency, \(p) at once: \(p) cold starts.",
         ]
         for (index, step) in outcome.steps.enumerated() {
-            Narrative.section("Step \(index + 1) · \(step.name)")
-            Narrative.paragraph(texts[step.name] ?? "")
-            Narrative.logs(step)
-            Narrative.stepTable(step)
+            Narrative.step(index + 1, step, expect: texts[step.name] ?? "")
             if step.name == "spillover burst" {
                 let m = outcome.metrics
                 print("  ProvisionedConcurrencyInvocations \(m.provisionedConcurrencyInvocations) · ProvisionedConcurrencySpilloverInvocations \(m.provisionedConcurrencySpilloverInvocations) · ProvisionedConcurrencyUtilization \(Int(m.provisionedConcurrencyUtilization * 100)) %")
