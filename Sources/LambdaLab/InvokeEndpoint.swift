@@ -56,10 +56,12 @@ final class InvokeEndpoint: Sendable {
         if type == "Event" && request.body.count > maxEventPayload {
             return LabError("RequestTooLargeException", status: 413, "Request must be smaller than \(maxEventPayload) bytes for the InvokeAsync operation").response
         }
-        // boto3 and aws-cli send no Content-Type at all; an explicit one must be JSON (or raw bytes).
+        // boto3 and aws-cli send no Content-Type at all; an explicit one must be JSON or raw bytes —
+        // or curl's default for `-d` (form-urlencoded), which people use by hand; the body itself is
+        // checked to be JSON below either way.
         if let type = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased(),
            !(type == "application/json" || type.hasSuffix("+json") || type.hasPrefix("application/x-amz-json")
-             || type == "application/octet-stream" || type == "binary/octet-stream") {
+             || type == "application/octet-stream" || type == "binary/octet-stream" || type == "application/x-www-form-urlencoded") {
             return LabError("UnsupportedMediaTypeException", status: 415, "The content type of the Invoke request body is not JSON.").response
         }
         if !request.body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(request.body), options: [.fragmentsAllowed])) == nil {
