@@ -27,9 +27,9 @@ final class ChildProcess: Sendable {
         self.output = output
     }
 
-    /// - Parameter niceness: scheduling priority for the child (see `LabConfiguration.environmentNiceness`).
+    /// The child inherits the spawning thread's scheduling priority (see `Lab.start`).
     static func spawn(command: [String], environment: [String: String], workingDirectory: String?, processGroup: pid_t,
-                      output: ProcessOutput, niceness: Int32? = nil) throws -> ChildProcess {
+                      output: ProcessOutput) throws -> ChildProcess {
         guard !command.isEmpty else { throw LabError.invalidParameter("empty command") }
         let pipe = (read: output.fd, write: output.writeEnd)
         var actions = posix_spawn_file_actions_t()
@@ -58,7 +58,6 @@ final class ChildProcess: Sendable {
         }
         output.closeWriteEnd()
         guard status == 0 else { throw LabError.service("cannot start \(command[0]): \(String(cString: strerror(status)))") }
-        if let niceness { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), niceness) }
         return ChildProcess(pid: pid, output: output)
     }
 

@@ -45,7 +45,8 @@ public struct LabConfiguration: Sendable {
     /// with external extensions and none without; the lab is generous so runtimes can exit cleanly).
     public var shutdownGrace: Duration = .milliseconds(300)
     /// Modeled: microVM creation and code download before the process starts (reference §7.2).
-    /// Off by default; when set, it is added before the spawn and counted in Init Duration.
+    /// Off by default; when set, it is waited before the spawn and, as on AWS, is not part of Init
+    /// Duration (which starts at the spawn) — only of the latency the caller sees.
     public var sandboxDelay: Duration = .zero
     /// Scheduling priority of execution environments (`nice`), below the lab's own. On AWS the
     /// service that routes invocations never shares CPU with function sandboxes; on a 2-core laptop

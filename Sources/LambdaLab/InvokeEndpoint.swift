@@ -116,11 +116,11 @@ final class InvokeEndpoint: Sendable {
 extension Lab {
     /// Whether an invocation of this function and qualifier could be routed (for DryRun and Event).
     func validate(_ functionName: String, qualifier: String?) -> LabError? {
-        state.withLock { state in
-            guard let function = state.functions[functionName], function.resolve(qualifier) != nil else {
-                return LabError.functionNotFound(arn(functionName, qualifier: qualifier))
-            }
+        do {
+            _ = try configuration(functionName, qualifier: qualifier)
             return nil
+        } catch {
+            return error as? LabError ?? .service("\(error)")
         }
     }
 }

@@ -45,8 +45,7 @@ extension Lab {
             }
             let process = try ChildProcess.spawn(command: environment.configuration.command, environment: variables,
                                                  workingDirectory: environment.configuration.workingDirectory,
-                                                 processGroup: watchdog.processGroup, output: output,
-                                                 niceness: configuration.environmentNiceness)
+                                                 processGroup: watchdog.processGroup, output: output)
             let killNow = state.withLock { state -> Bool in
                 guard state.environments[id] != nil else { return true }
                 state.environments[id]!.process = process
