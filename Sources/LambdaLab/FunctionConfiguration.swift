@@ -53,7 +53,7 @@ public struct LabConfiguration: Sendable {
     /// it does, and ten environments loading their libraries at once would delay the lab reading the
     /// rest of a burst. Lowering the environments' priority keeps the lab responsive, as AWS's
     /// front end is. nil leaves them at the lab's priority.
-    public var environmentNiceness: Int32? = 10
+    public var environmentNiceness: Int32? = nil
     public var region: String = "us-east-1"
     public var accountID: String = "000000000000"
     /// Where platform lines (START/END/REPORT) and function output go as they happen; nil keeps

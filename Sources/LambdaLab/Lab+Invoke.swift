@@ -16,7 +16,7 @@ extension Lab {
     }
 
     private enum Placement {
-        case handOut(@Sendable (NextAnswer) -> Void, Handout, EnvironmentState)
+        case handOut(@Sendable (NextAnswer) -> Void, EnvironmentState)
         case waitForNext
         case coldStart(EnvironmentState)
         case refuse(LabError)
@@ -32,13 +32,8 @@ extension Lab {
             guard let function = state.functions[functionName], let (version, functionConfiguration) = function.resolve(qualifier) else {
                 return .refuse(.functionNotFound(arn(functionName, qualifier: qualifier)))
             }
-            // Provisioned environments serve only invocations through the qualifier they were provisioned for.
             let provisionedQualifier = function.provisionedConfiguration(for: qualifier, version: version)
-            let idle = state.environments.values
-                .filter { $0.functionName == functionName && $0.version == version && $0.phase == .idle && $0.assigned == nil }
-                .filter { $0.provisionedFor == nil || $0.provisionedFor == provisionedQualifier }
-                .sorted { ($0.lastUsed ?? origin) > ($1.lastUsed ?? origin) }
-                .map { Router.Candidate(environmentID: $0.id, isProvisioned: $0.initializationType == "provisioned-concurrency") }
+            let idle = state.idleCandidates(function: functionName, version: version, provisionedQualifier: provisionedQualifier)
             let limits = Router.Limits(accountConcurrency: configuration.accountConcurrency, totalReserved: state.totalReserved,
                                        reserved: function.reservedConcurrency)
             let decision = Router.route(idle: idle, inFlightForFunction: state.inFlightCount(function: functionName),
@@ -53,15 +48,16 @@ extension Lab {
             case .reuse(let id):
                 invocation.environmentID = id
                 invocation.spillover = provisionedQualifier != nil && state.environments[id]!.provisionedFor == nil
+                state.leaveIdle(id)
                 state.environments[id]!.phase = .invoking
                 state.environments[id]!.assigned = requestID
                 state.environments[id]!.idleSince = nil
-                state.inFlight[requestID] = invocation
+                state.addInFlight(invocation)
                 // The runtime is parked in `GET /next`: answer it now. Otherwise it is between its
                 // response and its next `next`, and will get this event when that arrives.
                 guard let parked = state.environments[id]!.parkedNext else { return .waitForNext }
                 state.environments[id]!.parkedNext = nil
-                return .handOut(parked, handOut(requestID, in: &state, at: now), state.environments[id]!)
+                return .handOut(parked, state.environments[id]!)
             case .coldStart:
                 let environment = state.newEnvironment(function: functionName, version: version, configuration: functionConfiguration,
                                                        initializationType: "on-demand", scratchDirectory: scratchDirectory(for:),
@@ -70,7 +66,7 @@ extension Lab {
                 invocation.environmentID = id
                 invocation.coldStart = true
                 invocation.spillover = provisionedQualifier != nil
-                state.inFlight[requestID] = invocation
+                state.addInFlight(invocation)
                 return .coldStart(environment)
             }
         }
@@ -79,18 +75,51 @@ extension Lab {
             completion(.failure(error))
         case .waitForNext:
             break
-        case .handOut(let parked, let handout, let environment):
-            emit(environment, PlatformLog.start(requestID: requestID, version: environment.version), platform: true)
-            armTimeout(requestID: requestID, environmentID: environment.id, after: environment.configuration.timeout)
-            parked(.event(handout))
+        case .handOut(let parked, let environment):
+            dispatch {
+                // Handed out now, not when routed: Duration starts when the runtime gets the event.
+                guard let handout = self.state.withLock({ state in
+                    state.inFlight[requestID] == nil ? nil : self.handOut(requestID, in: &state, at: Clock.now)
+                }) else { return }
+                self.emit(environment, PlatformLog.start(requestID: requestID, version: environment.version), platform: true)
+                self.armTimeout(requestID: requestID, environmentID: environment.id, after: environment.configuration.timeout)
+                parked(.event(handout))
+            }
         case .coldStart(let environment):
-            // Off the caller's thread (it may be one of the cooperative pool's two), and on a thread of
-            // its own: GCD's global queue rations threads for blocking work, which would start a
-            // burst's environments one after another instead of side by side.
-            let thread = Thread { self.start(environment) }
-            thread.stackSize = 256 * 1024
-            thread.start()
+            dispatch {
+                // Off the caller's thread (it may be one of the cooperative pool's two), and on a thread
+                // of its own: GCD's global queue rations threads for blocking work, which would start a
+                // burst's environments one after another instead of side by side.
+                let thread = Thread { self.start(environment) }
+                thread.stackSize = 256 * 1024
+                thread.start()
+            }
         }
+    }
+
+    /// Routes a burst before any of it runs: invocations routed inside `body` on this thread are
+    /// placed at once (counts, environments reserved), but their events are handed out and their
+    /// environments started only when `body` returns. The Invoke API wraps each turn of its loop
+    /// in this, so the first calls of a burst cannot start running — and take the CPU — while the
+    /// rest of the burst is still being read. On AWS the front end never shares CPU with functions.
+    public func routingBurst(_ body: () -> Void) {
+        burst.withLock { $0 = (pthread_self(), []) }
+        body()
+        let actions = burst.withLock { burst -> [@Sendable () -> Void] in
+            defer { burst = (nil, []) }
+            return burst.actions
+        }
+        for action in actions { action() }
+    }
+
+    /// Runs `action` now, or at the end of the burst this thread is routing.
+    private func dispatch(_ action: @escaping @Sendable () -> Void) {
+        let deferred = burst.withLock { burst -> Bool in
+            guard let owner = burst.owner, pthread_equal(owner, pthread_self()) != 0 else { return false }
+            burst.actions.append(action)
+            return true
+        }
+        if !deferred { action() }
     }
 
     /// Marks the invocation as handed to the runtime and builds what `GET /next` answers.

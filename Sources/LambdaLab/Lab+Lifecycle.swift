@@ -130,7 +130,7 @@ extension Lab {
         output?.drain { line in self.functionOutput(environmentID: environmentID, line) }
         let now = Clock.now
         let finished = state.withLock { state -> (InFlightInvocation, EnvironmentState?, Duration?, [String], Int)? in
-            guard let invocation = state.inFlight.removeValue(forKey: requestID) else { return nil }
+            guard let invocation = state.removeInFlight(requestID) else { return nil }
             guard var environment = state.environments[environmentID] else { return (invocation, nil, nil, [], 1) }
             var initDuration: Duration?
             var initLog: [String] = []
@@ -148,6 +148,7 @@ extension Lab {
                 environment.lastUsed = now
             }
             state.environments[environmentID] = environment
+            if environment.phase == .idle && environment.assigned == nil { state.markIdle(environmentID) }
             return (invocation, environment, initDuration, initLog, environment.invocationsServed)
         }
         guard let (invocation, environment, initDuration, initLog, number) = finished else { return }
@@ -191,6 +192,7 @@ extension Lab {
         let invocation = state.withLock { state -> InFlightInvocation? in
             guard let invocation = state.inFlight[requestID], invocation.environmentID == environmentID,
                   invocation.handedOutAt != nil else { return nil }
+            state.leaveIdle(environmentID)
             state.environments[environmentID]?.phase = .shuttingDown
             return invocation
         }

@@ -30,6 +30,7 @@ extension Lab {
                 environment.phase = environment.assigned == nil ? .idle : .invoking
                 if environment.assigned == nil { environment.idleSince = now }
                 state.environments[environmentID] = environment
+                if environment.assigned == nil { state.markIdle(environmentID) }
             }
             if environment.phase == .invoking, let requestID = environment.assigned, let invocation = state.inFlight[requestID] {
                 if invocation.handedOutAt != nil {

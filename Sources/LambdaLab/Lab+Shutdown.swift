@@ -12,6 +12,7 @@ extension Lab {
     func shutDown(environmentID: String, reason: String, immediately: Bool = false) {
         let known = state.withLock { state -> (process: ChildProcess?, exists: Bool) in
             guard let environment = state.environments[environmentID] else { return (nil, false) }
+            state.leaveIdle(environmentID)
             state.environments[environmentID]!.phase = .shuttingDown
             state.environments[environmentID]!.exitReason = environment.exitReason ?? reason
             return (environment.process, true)
@@ -43,6 +44,7 @@ extension Lab {
     /// The process is gone (reaped). A caller still waiting gets `Runtime.ExitError` (reference §3.3).
     func processExited(environmentID: String, _ exit: ChildProcess.Exit) {
         let removed = state.withLock { state -> (EnvironmentState, String?)? in
+            state.leaveIdle(environmentID)
             guard let environment = state.environments.removeValue(forKey: environmentID) else { return nil }
             return (environment, environment.assigned.flatMap { state.inFlight[$0] != nil ? $0 : nil })
         }
@@ -80,6 +82,7 @@ extension Lab {
     /// An environment that never got a process: its invocation fails, and it is forgotten.
     func discard(environmentID: String, type: String, message: String) {
         let requestID = state.withLock { state -> String? in
+            state.leaveIdle(environmentID)
             state.environments[environmentID]?.phase = .shuttingDown
             return state.environments[environmentID]?.assigned
         }

@@ -23,6 +23,8 @@ public final class Lab: Sendable {
     let deadlines = Deadlines()
     /// Parent of every environment's scratch directory (its stand-in for /tmp); removed at shutdown.
     let scratchBase: String
+    /// The thread routing a burst (`routingBurst`) and the hand-outs and starts it deferred.
+    let burst = Mutex<(owner: pthread_t?, actions: [@Sendable () -> Void])>((nil, []))
 
     public init(configuration: LabConfiguration = LabConfiguration()) throws {
         // A runtime that vanished must not kill the lab when we write to its socket (DESIGN §9).

@@ -13,6 +13,9 @@ import Synchronization
 public final class HTTPEventServer: Sendable {
     /// Called on the loop thread; must not block. Call `respond` exactly once, from any thread.
     public typealias Handler = @Sendable (HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Void
+    /// Wraps one turn of the loop: `serve` reads and routes every request that has arrived. The
+    /// Invoke API uses it to route a whole burst before any of it starts running.
+    public typealias Turn = @Sendable (_ serve: () -> Void) -> Void
 
     public let port: UInt16
     private let listener: Socket
@@ -20,6 +23,7 @@ public final class HTTPEventServer: Sendable {
     private let wake: (read: Int32, write: Int32)
     private let limits: HTTPLimits
     private let handler: Handler
+    private let turn: Turn
     private let errorResponder: HTTPServer.ErrorResponder
     private let name: String
     private let state = Mutex(State())
@@ -45,8 +49,10 @@ public final class HTTPEventServer: Sendable {
 
     public init(name: String, port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
                 errorResponder: @escaping HTTPServer.ErrorResponder = HTTPServer.plainError,
+                turn: @escaping Turn = { serve in serve() },
                 handler: @escaping Handler) throws {
         self.name = name
+        self.turn = turn
         listener = try Socket.listen(port: port)
         _ = fcntl(listener.fd, F_SETFL, fcntl(listener.fd, F_GETFL) | O_NONBLOCK)
         self.port = listener.localPort
@@ -76,18 +82,33 @@ public final class HTTPEventServer: Sendable {
                 while read(wake.read, &drain, drain.count) > 0 {}
             }
             if fds[1].revents != 0 { acceptAll() }
-            // Every request that is ready is read and routed now, one after another.
-            for descriptor in fds.dropFirst(2) where descriptor.revents != 0 {
-                let connection = state.withLock { state -> Connection? in
-                    state.waiting.remove(descriptor.fd)
-                    return state.connections[descriptor.fd]
-                }
-                if let connection { serveNext(connection) }
-            }
+            turn { serveReady(fds.dropFirst(2)) }
         }
         listener.close()
         // The wake pipe stays open until deinit: a late answer may still write to it, and a
         // descriptor closed here could be reused by another connection and receive that byte.
+    }
+
+    /// Every request that is ready is read and routed now, one after another; then the loop looks
+    /// again (without waiting) for requests that arrived meanwhile, so a burst written by a client
+    /// over a few hundred microseconds is routed in one turn. Bounded, so a flood cannot hold the
+    /// loop (and the answers its turn defers) for ever.
+    private func serveReady(_ ready: ArraySlice<pollfd>) {
+        var ready = Array(ready)
+        var served = 0
+        while served < 4_096 {
+            var any = false
+            for descriptor in ready where descriptor.revents != 0 {
+                let connection = state.withLock { state -> Connection? in
+                    guard state.waiting.remove(descriptor.fd) != nil else { return nil }
+                    return state.connections[descriptor.fd]
+                }
+                if let connection { serveNext(connection); served += 1; any = true }
+            }
+            if !any { return }
+            ready = state.withLock { $0.waiting.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) } }
+            if ready.isEmpty || poll(&ready, nfds_t(ready.count), 0) <= 0 { return }
+        }
     }
 
     deinit {
@@ -116,36 +137,57 @@ public final class HTTPEventServer: Sendable {
     }
 
     /// Parses and dispatches the next complete request, or goes back to waiting for bytes.
+    /// A loop, not recursion: pipelined requests answered at once (DryRun, errors) are served one
+    /// after another on this stack, however many the client sent.
     private func serveNext(_ connection: Connection) {
-        let request: HTTPRequest
-        do {
-            guard let next = try connection.reader.readRequest(expectContinue: {
-                try connection.socket.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-            }) else { return drop(connection) }
-            request = next
-        } catch is HTTPReader.WouldBlock {
-            return watch(connection, wakeLoop: false)
-        } catch let error as HTTPError {
-            if error != .truncated { try? connection.socket.send(errorResponder(error).serialized(keepAlive: false)) }
-            if case .bodyTooLarge = error {
-                // Off the loop: the client may still be sending megabytes.
-                Thread { [self] in
-                    connection.socket.lingeringDrain()
-                    drop(connection)
-                }.start()
-                state.withLock { _ = $0.waiting.remove(connection.socket.fd) }
-                return
+        while true {
+            let request: HTTPRequest
+            do {
+                guard let next = try connection.reader.readRequest(expectContinue: {
+                    try connection.socket.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                }) else { return drop(connection) }
+                request = next
+            } catch is HTTPReader.WouldBlock {
+                return watch(connection, wakeLoop: false)
+            } catch let error as HTTPError {
+                if error != .truncated { try? connection.socket.send(errorResponder(error).serialized(keepAlive: false)) }
+                if case .bodyTooLarge = error {
+                    // Off the loop: the client may still be sending megabytes.
+                    Thread { [self] in
+                        connection.socket.lingeringDrain()
+                        drop(connection)
+                    }.start()
+                    state.withLock { _ = $0.waiting.remove(connection.socket.fd) }
+                    return
+                }
+                return drop(connection)
+            } catch {
+                return drop(connection)
             }
-            return drop(connection)
-        } catch {
-            return drop(connection)
-        }
-        let keepAlive = request.keepAlive
-        handler(request) { [self] response in
-            let open = keepAlive && !state.withLock { $0.stopped }
-            guard (try? connection.socket.send(response.serialized(keepAlive: open))) != nil, open else { return drop(connection) }
-            // A pipelined request may already be buffered; otherwise wait for the next one.
-            if connection.reader.hasBufferedBytes { serveNext(connection) } else { watch(connection, wakeLoop: true) }
+            let keepAlive = request.keepAlive
+            // Whether the handler answered before returning (then this loop reads the next request)
+            // or later, from another thread (then that thread carries on with the connection).
+            let progress = Mutex((handlerReturned: false, answeredInline: false, open: false))
+            handler(request) { [self] response in
+                let open = keepAlive && !state.withLock { $0.stopped }
+                let sent = (try? connection.socket.send(response.serialized(keepAlive: open))) != nil
+                let inline = progress.withLock { progress -> Bool in
+                    progress.open = sent && open
+                    if !progress.handlerReturned { progress.answeredInline = true }
+                    return !progress.handlerReturned
+                }
+                if inline { return }
+                guard sent, open else { return drop(connection) }
+                // A pipelined request may already be buffered; otherwise wait for the next one.
+                if connection.reader.hasBufferedBytes { serveNext(connection) } else { watch(connection, wakeLoop: true) }
+            }
+            let (answeredInline, open) = progress.withLock { progress -> (Bool, Bool) in
+                progress.handlerReturned = true
+                return (progress.answeredInline, progress.open)
+            }
+            guard answeredInline else { return }
+            guard open else { return drop(connection) }
+            if !connection.reader.hasBufferedBytes { return watch(connection, wakeLoop: true) }
         }
     }
 

@@ -9,6 +9,8 @@ public enum FanOutStep {
         var requestId: String
         var status: Int
         var latencyMs: Double
+        /// When the orchestrator wrote this call's request, from its first write.
+        var sentAtMs: Double?
         var response: String
     }
 
@@ -38,7 +40,9 @@ public enum FanOutStep {
                               response: latency[record.requestID]?.response)
         }
         .sorted { ($0.environmentId.environmentNumber, $0.handlerStartedAtMs) < ($1.environmentId.environmentNumber, $1.handlerStartedAtMs) }
-        return StepOutcome(name: name, invocations: invocations, wallMs: answer.wallMs)
+        let sent = answer.calls.compactMap(\.sentAtMs)
+        return StepOutcome(name: name, invocations: invocations, wallMs: answer.wallMs,
+                           sendSpreadMs: (sent.max() ?? 0) - (sent.min() ?? 0))
     }
 }
 

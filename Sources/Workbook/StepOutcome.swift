@@ -11,16 +11,24 @@ public struct StepOutcome: Codable, Sendable {
     public var latency: Summary
     /// First call sent → last answer received, as the caller measured it.
     public var wallMs: Double
+    /// First request written → last request written, as the caller measured it.
+    public var sendSpreadMs: Double
+    /// First arrival at the lab's router → last arrival: how long the burst took to reach the lab.
+    /// A burst is only "at once" if this is shorter than one invocation's handler time.
+    public var arrivalSpreadMs: Double
     /// Connections the stand-in database accepted during the step (counted by the database).
     public var databaseConnections: Int?
 
-    public init(name: String, invocations: [InvocationSummary], wallMs: Double) {
+    public init(name: String, invocations: [InvocationSummary], wallMs: Double, sendSpreadMs: Double = 0) {
         self.name = name
         self.invocations = invocations
         self.environments = Set(invocations.map(\.environmentId)).count
         self.coldStarts = invocations.filter(\.coldStart).count
         self.latency = Summary(milliseconds: invocations.compactMap(\.latencyMs))
         self.wallMs = wallMs
+        self.sendSpreadMs = sendSpreadMs
+        let arrivals = invocations.map(\.receivedAtMs)
+        self.arrivalSpreadMs = (arrivals.max() ?? 0) - (arrivals.min() ?? 0)
     }
 
     public var environmentIDs: Set<String> { Set(invocations.map(\.environmentId)) }
