@@ -98,6 +98,16 @@ final class ChildProcess: Sendable {
         thread.start()
     }
 
+    /// CPU time the process has used so far, all its threads, user and system: the kernel's own
+    /// accounting (`clock_getcpuclockid`), in nanoseconds. nil once the process is gone.
+    func cpuTime() -> Duration? {
+        var clock = clockid_t()
+        guard clock_getcpuclockid(pid, &clock) == 0 else { return nil }
+        var time = timespec()
+        guard clock_gettime(clock, &time) == 0 else { return nil }
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
+    }
+
     /// Peak resident memory (VmHWM) in MB, rounded up: what REPORT calls Max Memory Used.
     /// Read with plain `read` into a stack buffer: this runs once per invocation.
     func maxMemoryUsedMB() -> Int {

@@ -10,6 +10,8 @@ public struct InvocationRecord: Sendable {
     public let coldStart: Bool
     /// Spawn → the runtime's first `GET /next`; nil for a warm invocation.
     public let initDuration: Duration?
+    /// CPU time the environment's process used in Init (kernel accounting); nil for a warm invocation.
+    public let initCPUTime: Duration?
     /// Hand-out of the event (answer to `next`) → the runtime's posted response.
     public let duration: Duration
     public let billedDurationMs: Int

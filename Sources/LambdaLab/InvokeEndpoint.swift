@@ -16,7 +16,8 @@ final class InvokeEndpoint: Sendable {
     init(lab: Lab, port: UInt16) throws {
         let limits = HTTPLimits(maxBodyBytes: InvokeEndpoint.maxSyncPayload)
         server = try HTTPEventServer(name: "invoke-api", port: port, limits: limits, errorResponder: InvokeEndpoint.errorResponse,
-                                    turn: { [weak lab] serve in if let lab { lab.routingBurst(serve) } else { serve() } }) { [weak lab] request, respond in
+                                    turn: { [weak lab] serve in if let lab { lab.routingBurst(serve) } else { serve() } },
+                                    linger: lab.configuration.burstLinger) { [weak lab] request, respond in
             guard let lab else { return respond(LabError.service("The lab is gone.").response) }
             InvokeEndpoint.route(request, lab: lab, respond: respond)
         }

@@ -86,14 +86,8 @@ extension Lab {
                 parked(.event(handout))
             }
         case .coldStart(let environment):
-            dispatch {
-                // Off the caller's thread (it may be one of the cooperative pool's two), and on a thread
-                // of its own: GCD's global queue rations threads for blocking work, which would start a
-                // burst's environments one after another instead of side by side.
-                let thread = Thread { self.start(environment) }
-                thread.stackSize = 256 * 1024
-                thread.start()
-            }
+            // Off the caller's thread (it may be one of the cooperative pool's two).
+            dispatch { self.starters.enqueue { self.start(environment) } }
         }
     }
 

@@ -62,11 +62,7 @@ extension Lab {
             return (publicConfig(qualifier, provisioned), toStart, toStop)
         }
         for id in toStop { shutDown(environmentID: id, reason: "provisioned concurrency lowered") }
-        for environment in toStart {
-            let thread = Thread { self.start(environment) }
-            thread.stackSize = 256 * 1024
-            thread.start()
-        }
+        for environment in toStart { starters.enqueue { self.start(environment) } }
         if toStart.isEmpty { checkProvisionedReady(functionName, qualifier: qualifier) }
         return config
     }
@@ -168,10 +164,7 @@ extension Lab {
             }
             return nil
         }
-        if let replacement {
-            let thread = Thread { self.start(replacement) }
-            thread.start()
-        }
+        if let replacement { starters.enqueue { self.start(replacement) } }
     }
 
     private func checkProvisionedReady(_ functionName: String, qualifier: String) {

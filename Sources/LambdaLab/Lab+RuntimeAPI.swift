@@ -27,6 +27,7 @@ extension Lab {
             if environment.phase == .initializing {
                 // Init ends when the runtime first asks for work (reference §1.2): Init Duration.
                 environment.initDuration = now - (environment.spawnedAt ?? now)
+                environment.initCPUTime = environment.process?.cpuTime()
                 environment.phase = environment.assigned == nil ? .idle : .invoking
                 if environment.assigned == nil { environment.idleSince = now }
                 state.environments[environmentID] = environment

@@ -75,7 +75,7 @@ extension Lab {
             state.withLock { _ = $0.environments.removeValue(forKey: environmentID) }
         }
         provisionedEnvironmentFailed(environmentID, reason: "runtime exited")
-        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: environment.scratchDirectory).deletingLastPathComponent().path)
+        try? FileManager.default.removeItem(atPath: environment.scratchDirectory)
         environmentGone()
     }
 

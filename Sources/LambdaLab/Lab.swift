@@ -21,8 +21,12 @@ public final class Lab: Sendable {
     private let allGone = DispatchSemaphore(value: 0)
     /// Invocation timeouts, idle timeouts and Shutdown grace periods.
     let deadlines = Deadlines()
+    /// The threads that start environments.
+    let starters = Starters()
     /// Parent of every environment's scratch directory (its stand-in for /tmp); removed at shutdown.
     let scratchBase: String
+    /// The lab's own environment variables that environments inherit, read once.
+    let inheritedEnvironment: [String: String]
     /// The thread routing a burst (`routingBurst`) and the hand-outs and starts it deferred.
     let burst = Mutex<(owner: pthread_t?, actions: [@Sendable () -> Void])>((nil, []))
 
@@ -34,6 +38,10 @@ public final class Lab: Sendable {
         self.scratchBase = URL(fileURLWithPath: configuration.scratchRoot)
             .appendingPathComponent("lambda-lab-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         self.watchdog = try Watchdog()
+        try FileManager.default.createDirectory(atPath: scratchBase, withIntermediateDirectories: true)
+        let inherited = ProcessInfo.processInfo.environment
+        // What a local program needs to be found and to run (python3 through pyenv, for instance).
+        self.inheritedEnvironment = inherited.filter { ["PATH", "HOME", "PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "LD_LIBRARY_PATH"].contains($0.key) }
     }
 
     /// Runs `body` with a lab and always shuts it down, so no test or chapter can leave a child.
@@ -152,6 +160,7 @@ public final class Lab: Sendable {
         }
         watchdog.stop()
         deadlines.stop()
+        starters.stop()
         try? FileManager.default.removeItem(atPath: scratchBase)
     }
 

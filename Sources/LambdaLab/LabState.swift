@@ -159,6 +159,10 @@ struct EnvironmentState {
     var endpoint: HTTPServer?
     var spawnedAt: Instant?
     var initDuration: Duration?
+    /// CPU time the process used during Init (the kernel's accounting), beside Init Duration: on
+    /// AWS every environment has its own CPU share; here N environments share the machine's cores,
+    /// so Init Duration − Init CPU time is mostly waiting for a CPU (plus whatever Init waited on).
+    var initCPUTime: Duration?
     /// Init Duration goes on the REPORT of the first invocation only.
     var initReported = false
     var invocationsServed = 0

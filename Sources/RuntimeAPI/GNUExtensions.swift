@@ -11,6 +11,8 @@ public enum GNUExtensions {
     private typealias SpawnCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
     private typealias SpawnChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
     private typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
+    private typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+    private typealias PPoll = @convention(c) (UnsafeMutablePointer<pollfd>, nfds_t, UnsafePointer<timespec>?, UnsafeRawPointer?) -> Int32
 
     nonisolated(unsafe) private static let handle = dlopen(nil, RTLD_NOW)
 
@@ -24,6 +26,8 @@ public enum GNUExtensions {
     private static let closeFromFunction = symbol("posix_spawn_file_actions_addclosefrom_np", as: SpawnCloseFrom.self)
     private static let chdirFunction = symbol("posix_spawn_file_actions_addchdir_np", as: SpawnChdir.self)
     private static let pidfdOpenFunction = symbol("pidfd_open", as: PidfdOpen.self)
+    private static let prctlFunction = symbol("prctl", as: Prctl.self)
+    private static let ppollFunction = symbol("ppoll", as: PPoll.self)
 
     /// A pipe whose both ends are close-on-exec: (read end, write end).
     public static func closeOnExecPipe() throws -> (read: Int32, write: Int32) {
@@ -43,6 +47,19 @@ public enum GNUExtensions {
 
     public static func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: String) -> Int32 {
         chdirFunction(actions, path)
+    }
+
+    /// Asks the kernel to wake this thread's timed waits on time (default slack is 50 µs), for a
+    /// loop whose waits are tens of microseconds. (`prctl` is variadic, so Swift cannot call it as is.)
+    public static func setMinimalTimerSlack() {
+        _ = prctlFunction(29 /* PR_SET_TIMERSLACK */, 1, 0, 0, 0)
+    }
+
+    /// `poll` with a timeout finer than a millisecond.
+    public static func poll(_ fds: inout [pollfd], timeout: Duration) -> Int32 {
+        let (seconds, attoseconds) = timeout.components
+        var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        return fds.withUnsafeMutableBufferPointer { ppollFunction($0.baseAddress!, nfds_t($0.count), &time, nil) }
     }
 
     /// A descriptor that becomes readable when process `pid` exits (any process, not only children).

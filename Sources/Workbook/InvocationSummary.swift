@@ -9,6 +9,8 @@ public struct InvocationSummary: Codable, Sendable {
     public var coldStart: Bool
     /// Spawn → first `GET /next`; null for a warm invocation.
     public var initDurationMs: Double?
+    /// CPU time the process used in Init (kernel accounting); null for a warm invocation.
+    public var initCPUMs: Double?
     /// Event handed to the runtime → response posted.
     public var durationMs: Double
     public var billedDurationMs: Int
@@ -42,6 +44,7 @@ public struct InvocationSummary: Codable, Sendable {
         environmentId = record.environmentID
         coldStart = record.coldStart
         initDurationMs = record.initDuration?.milliseconds
+        initCPUMs = record.initCPUTime?.milliseconds
         durationMs = record.duration.milliseconds
         billedDurationMs = record.billedDurationMs
         self.latencyMs = latencyMs
@@ -62,7 +65,7 @@ public struct InvocationSummary: Codable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case requestId, environmentId, coldStart, initDurationMs, durationMs, billedDurationMs, latencyMs, maxMemoryUsedMB
+        case requestId, environmentId, coldStart, initDurationMs, initCPUMs, durationMs, billedDurationMs, latencyMs, maxMemoryUsedMB
         case functionError, receivedAtMs, spawnedAtMs, handlerStartedAtMs, logLines, response
         case initializationType, spillover, invocationCount, foundScratchFile, reconnected, initializationTypeSeenByFunction
     }
@@ -74,6 +77,7 @@ public struct InvocationSummary: Codable, Sendable {
         try container.encode(environmentId, forKey: .environmentId)
         try container.encode(coldStart, forKey: .coldStart)
         try container.encode(initDurationMs, forKey: .initDurationMs)
+        try container.encode(initCPUMs, forKey: .initCPUMs)
         try container.encode(durationMs, forKey: .durationMs)
         try container.encode(billedDurationMs, forKey: .billedDurationMs)
         try container.encode(latencyMs, forKey: .latencyMs)

@@ -58,6 +58,17 @@ public enum Narrative {
         print(table.render())
     }
 
+    /// Whether a burst reached the lab at once: measured, and said plainly when it did not.
+    public static func arrival(_ step: StepOutcome) {
+        print("")
+        let count = step.invocations.count
+        if step.arrivedAtOnce {
+            paragraph("Arrival: all \(count) requests reached the lab within \(step.arrivalSpreadMs.ms2) ms (the orchestrator wrote them within \(step.sendSpreadMs.ms2) ms); the first call finished at \(step.firstFinishMs.ms2) ms. Every request was routed before any could finish, as on AWS.")
+        } else {
+            paragraph("⚠ Beyond this machine: the \(count) requests took \(step.arrivalSpreadMs.ms2) ms to reach the lab, but the first call finished at \(step.firstFinishMs.ms2) ms, so late requests could reuse early environments. On AWS the front end routes a burst in microseconds; read this step's counts with that in mind, or try a smaller burst.")
+        }
+    }
+
     /// One row per environment: when it was spawned, its Init, its handler, to scale.
     public static func waterfall(_ step: StepOutcome) {
         let rows = step.invocations.map { invocation in

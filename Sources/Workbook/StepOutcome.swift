@@ -16,6 +16,9 @@ public struct StepOutcome: Codable, Sendable {
     /// First arrival at the lab's router → last arrival: how long the burst took to reach the lab.
     /// A burst is only "at once" if this is shorter than one invocation's handler time.
     public var arrivalSpreadMs: Double
+    /// First arrival → the first call of the step to finish. A burst is faithful (truly concurrent,
+    /// as on AWS, whose front end routes in microseconds) only if every request arrived before this.
+    public var firstFinishMs: Double
     /// Connections the stand-in database accepted during the step (counted by the database).
     public var databaseConnections: Int?
 
@@ -29,10 +32,16 @@ public struct StepOutcome: Codable, Sendable {
         self.sendSpreadMs = sendSpreadMs
         let arrivals = invocations.map(\.receivedAtMs)
         self.arrivalSpreadMs = (arrivals.max() ?? 0) - (arrivals.min() ?? 0)
+        let finishes = invocations.map { $0.handlerStartedAtMs + $0.durationMs }
+        self.firstFinishMs = (finishes.min() ?? 0) - (arrivals.min() ?? 0)
     }
+
+    /// Every request reached the lab before any call of the step had finished.
+    public var arrivedAtOnce: Bool { arrivalSpreadMs < firstFinishMs }
 
     public var environmentIDs: Set<String> { Set(invocations.map(\.environmentId)) }
     public var initDurations: Summary { Summary(milliseconds: invocations.compactMap(\.initDurationMs)) }
+    public var initCPUTimes: Summary { Summary(milliseconds: invocations.compactMap(\.initCPUMs)) }
     public var durations: Summary { Summary(milliseconds: invocations.map(\.durationMs)) }
     /// Sum of Billed Duration over the step's invocations (Init included on cold starts).
     public var billedTotalMs: Int { invocations.map(\.billedDurationMs).reduce(0, +) }

@@ -1,3 +1,4 @@
+import Foundation
 import Timing
 import Workbook
 
@@ -17,7 +18,11 @@ extension Chapter3 {
         ]
         for (index, step) in outcome.steps.enumerated() {
             Narrative.step(index + 1, step, expect: texts[step.name] ?? "")
-            if step.name == "cold burst" { Narrative.waterfall(step) }
+            if step.name != "sequential" { Narrative.arrival(step) }
+            if step.name == "cold burst" {
+                Narrative.waterfall(step)
+                machine(step, n: n, handshakeMs: outcome.modeled.dbHandshakeMs)
+            }
         }
         Narrative.summary(outcome.steps)
         let cold = outcome.step("cold burst"), sequential = outcome.step("sequential")
@@ -26,5 +31,13 @@ extension Chapter3 {
         let billedSequential = sequential.invocations.map(\.billedDurationMs).reduce(0, +)
         Narrative.paragraph("The trade-off the article is about. At once, \(n) calls took about one Init plus one handler of wall time (\(cold.wallMs.ms2) ms) but paid \(cold.coldStarts) cold starts: \(billedCold) ms billed in total, most of it Init. One at a time, they took one Init plus \(n) handlers (\(sequential.wallMs.ms2) ms) and paid one Init: \(billedSequential) ms billed. Concurrency buys wall time with Inits; once the environments are warm (step 2) it costs neither. On AWS each Init is larger (a Swift custom runtime averages about 126 ms on maxday/lambda-perf, before any database handshake), so each cold start costs more latency and more money.", indent: "")
         Narrative.claims(outcome.claims)
+    }
+
+    /// Where the machine ends: Init Duration beside the CPU the process really used in Init.
+    static func machine(_ cold: StepOutcome, n: Int, handshakeMs: Double) {
+        let duration = cold.initDurations.p50, cpu = cold.initCPUTimes.p50
+        let waiting = max(0, duration - cpu - handshakeMs)
+        print("")
+        Narrative.paragraph("Init Duration p50 \(duration.ms2) ms, of which the process used \(cpu.ms2) ms of CPU (the kernel's accounting) and waited \(handshakeMs.ms2) ms on the modeled database handshake. The other \(waiting.ms2) ms it was runnable but waiting for a CPU: \(n) environment\(n == 1 ? "" : "s") started at once on this machine's \(ProcessInfo.processInfo.activeProcessorCount) CPUs. On AWS every environment has its own CPU share, so Init Duration stays near CPU + waits however large the burst; here it grows with N. That growth is the machine, not the lesson.")
     }
 }

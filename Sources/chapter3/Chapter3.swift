@@ -86,13 +86,20 @@ enum Chapter3 {
                   holds: cold.latency.p50 > 3 * warm.latency.p50,
                   evidence: "p50 \(cold.latency.p50.ms2) ms cold vs \(warm.latency.p50.ms2) ms warm (\(String(format: "%.1f", cold.latency.p50 / max(warm.latency.p50, 0.001)))×)"),
         ]
+        // The experiment is only the lesson if each burst really was concurrent (DESIGN §8).
+        let bursts = [cold, warm, bigger]
+        claims.append(Claim(
+            "Each burst reached the lab at once: every request was routed before the first call of its burst finished",
+            holds: bursts.allSatisfy(\.arrivedAtOnce),
+            evidence: bursts.map { "\($0.name): arrived within \($0.arrivalSpreadMs.ms2) ms, first finish at \($0.firstFinishMs.ms2) ms" }.joined(separator: "; ")))
         if n >= 2 {
-            // The cold starts overlap: the burst costs about one Init + one handler in wall time, not n of them.
-            let slowest = cold.invocations.map { ($0.initDurationMs ?? 0) + $0.durationMs }.max() ?? 0
+            // The cold starts overlap: one after another they would take the sum of their Inits and
+            // handlers; side by side the burst takes a fraction of that (on AWS, about one of them).
+            let serial = cold.invocations.map { ($0.initDurationMs ?? 0) + $0.durationMs }.reduce(0, +)
             claims.append(Claim(
-                "The \(n) cold starts ran side by side: the whole burst took less than 2 × its slowest single Init + handler",
-                holds: cold.wallMs < 2 * slowest,
-                evidence: "cold burst wall time \(cold.wallMs.ms2) ms; slowest Init + Duration \(slowest.ms2) ms"))
+                "The \(n) cold starts ran side by side: the whole burst took less than 3/4 of its Inits and handlers one after another",
+                holds: cold.wallMs < 0.75 * serial,
+                evidence: "cold burst wall time \(cold.wallMs.ms2) ms; Init + Duration summed over its \(n) calls \(serial.ms2) ms"))
         }
         return claims
     }

@@ -137,9 +137,9 @@ enum Chapter4 {
                       && provisioned.invocations.allSatisfy { $0.initializationType == "provisioned-concurrency" && $0.initDurationMs == nil
                           && $0.initializationTypeSeenByFunction == "provisioned-concurrency" },
                   evidence: "\(provisioned.coldStarts) cold starts, \(provisioned.environments) provisioned environments served \(provisioned.invocations.count) calls, the function saw AWS_LAMBDA_INITIALIZATION_TYPE=\(provisioned.invocations.first?.initializationTypeSeenByFunction ?? "?")"),
-            Claim("Every latency in that burst is single-digit milliseconds — the article's headline",
-                  holds: provisioned.latency.max < 10,
-                  evidence: "latency p50 \(provisioned.latency.p50.ms2) ms, max \(provisioned.latency.max.ms2) ms"),
+            Claim("Every call in that burst was faster than the fastest cold start: its slowest latency is below the cold baseline's quickest",
+                  holds: provisioned.latency.max < baseline.latency.min,
+                  evidence: "provisioned burst latency p50 \(provisioned.latency.p50.ms2) ms, max \(provisioned.latency.max.ms2) ms; cold baseline min \(baseline.latency.min.ms2) ms"),
             Claim("\(p + k) at once: \(p) run on provisioned environments, \(k) spill over to on-demand with cold starts",
                   holds: metrics.provisionedConcurrencyInvocations == p && metrics.provisionedConcurrencySpilloverInvocations == k && spill.coldStarts == k,
                   evidence: "ProvisionedConcurrencyInvocations \(metrics.provisionedConcurrencyInvocations), ProvisionedConcurrencySpilloverInvocations \(metrics.provisionedConcurrencySpilloverInvocations), cold starts \(spill.coldStarts), utilization \(Int(metrics.provisionedConcurrencyUtilization * 100)) %"),
