@@ -26,7 +26,12 @@ let package = Package(
         .executableTarget(name: "chapter3", dependencies: chapterDependencies),
         .executableTarget(name: "chapter4", dependencies: chapterDependencies),
         .executableTarget(name: "lab", dependencies: chapterDependencies),
-        .executableTarget(name: "bench", dependencies: chapterDependencies),
+        .executableTarget(name: "bench", dependencies: chapterDependencies + ["chapter3", "floor-spawn-dynamic", "floor-spawn-static"]),
+
+        // MARK: The benchmark's floors: a minimal Swift + Foundation runtime, linked two ways
+        .target(name: "SpawnFloor"),
+        .executableTarget(name: "floor-spawn-dynamic", dependencies: ["SpawnFloor"]),
+        .executableTarget(name: "floor-spawn-static", dependencies: ["SpawnFloor"], linkerSettings: staticStdlib),
 
         // MARK: Tests
         .target(name: "LabTestSupport", dependencies: ["LambdaLab"], path: "Tests/LabTestSupport"),
@@ -51,5 +56,5 @@ var instrument: [SwiftSetting] { [.unsafeFlags(["-O"])] }
 /// bootstrap must: dynamic loading of those libraries is most of a Swift cold start (DESIGN §8 —
 /// 3.8 vs 13.5 ms for spawn → first `next` on one host). glibc stays dynamic.
 var staticStdlib: [LinkerSetting] {
-    [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-lFoundationEssentials", "-lFoundationInternationalization"])]
+    [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-lFoundationEssentials", "-lFoundationInternationalization", "-lswiftSynchronization"])]
 }

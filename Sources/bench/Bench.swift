@@ -1,56 +1,62 @@
 import Foundation
+import Glibc
 import LambdaLab
 import RuntimeAPI
 import Timing
 import Workbook
 
-/// `swift run -c release bench`: the lab's own overhead, measured against the floors of this machine
-/// kind (shared/reference/limits.md). Performance goals live here, never in timed tests.
+/// `swift run -c release bench [--json] [--sweep-runs R] [--busy B] [--idle K]`: the lab's own
+/// overhead, each figure beside the floor of this machine measured in the same run (floors move
+/// 2–3× between hosts of one kind, so a figure from elsewhere proves nothing). Performance goals
+/// live here, never in timed tests.
 @main
 struct Bench {
     static func main() async throws {
         Console.lineBufferStandardOutput()
-        let warmCalls = Int(ProcessInfo.processInfo.environment["BENCH_WARM_CALLS"] ?? "") ?? 5_000
-        let (warm, cold, burst) = try await measure(warmCalls: warmCalls)
-        var table = TextTable([("measurement", .left), ("n", .right), ("p50", .right), ("p90", .right), ("p99", .right),
-                               ("max", .right), ("floor (limits.md)", .left)])
-        table.add(row("warm invoke over HTTP (µs)", warm, micro: true, floor: "~58 µs: C emulator chain"))
-        table.add(row("cold start: spawn → first next (ms)", cold, micro: false, floor: "5.3 ms: Swift + Foundation, dynamic"))
-        // First spawn → last environment's first `next`: the span in which the burst's environments started.
-        let lastReady = burst.invocations.map { ($0.spawnedAtMs ?? 0) + ($0.initDurationMs ?? 0) }.max() ?? 0
-        let firstSpawn = burst.invocations.compactMap(\.spawnedAtMs).min() ?? 0
-        let span = lastReady - firstSpawn
-        let rate = Double(burst.coldStarts) / (span / 1000)
-        print("Lambda Lab benchmark (release build, \(ProcessInfo.processInfo.activeProcessorCount) CPUs)")
-        print("")
-        print(table.render())
-        print("")
-        print(String(format: "  burst: %d cold starts, all initialised within %.1f ms = %.0f environments/s (floor: ~280/s for Swift + Foundation, dynamic)",
-                     burst.coldStarts, span, rate))
-        print("  measured: every figure above is timed on this machine; floors are from shared/reference/limits.md")
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // The roles this binary plays in its own floors.
+        switch arguments.first {
+        case "floor-emulator": try FloorChain.emulator()
+        case "floor-runtime": try FloorChain.runtime(port: UInt16(arguments[1])!)
+        case "client": try BenchClient.run(port: UInt16(arguments[1])!, function: arguments[2], count: Int(arguments[3])!, callers: Int(arguments[4])!)
+        default: break
+        }
+        let options: BenchOptions
+        do { options = try BenchOptions(arguments) } catch {
+            FileHandle.standardError.write(Data("bench: \(error)\n\(BenchOptions.usage)\n".utf8))
+            exit(2)
+        }
+        if options.help { print(BenchOptions.usage); return }
+        let report = try await measure(options)
+        if options.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            report.narrate()
+        }
     }
 
-    /// Off the main actor, like a chapter's `run`.
-    nonisolated static func measure(warmCalls: Int) async throws -> (Summary, Summary, StepOutcome) {
-        try await Lab.with { lab -> (Summary, Summary, StepOutcome) in
+    nonisolated static func measure(_ options: BenchOptions) async throws -> BenchReport {
+        _ = RaisedDescriptorLimit.raise()
+        progress("floors: warm chain, static and dynamic spawn")
+        let chain = try Floors.chain(calls: options.warmCalls)
+        let spawnStatic = try Floors.spawn(try FunctionBinaries.path(of: "floor-spawn-static"), samples: 50)
+        let spawnDynamic = try Floors.spawn(try FunctionBinaries.path(of: "floor-spawn-dynamic"), samples: 50)
+        var report = try await Lab.with { lab -> BenchReport in
             let port = try lab.startInvokeAPI()
             try lab.deploy(WorkbookFunctions.worker(database: nil))
             try lab.deploy(WorkbookFunctions.orchestrator())
 
-            // 1. Warm invoke over HTTP, one kept-alive connection: client → lab → parked GET /next →
-            //    handler → POST /response → lab → client. No database, so this is all overhead.
-            let client = HTTPClient(port: port)
-            let request = HTTPRequest(method: "POST", target: InvokeAPIPath.invocations("worker"), body: Array("{}".utf8))
-            for _ in 0..<200 { _ = try client.send(request) }
-            var warm: [Duration] = []
-            for _ in 0..<warmCalls {
-                let start = ContinuousClock.now
-                let response = try client.send(request)
-                warm.append(ContinuousClock.now - start)
-                precondition(response.status == 200)
-            }
+            // 1. Warm invoke over HTTP from a client process of its own, one kept-alive connection:
+            //    client → lab → parked GET /next → handler → POST /response → lab → client.
+            //    No database, so this is all overhead. Then 8 callers at once, for throughput.
+            progress("lab: warm invokes")
+            let warm = try Floors.client(port: port, function: "worker", calls: options.warmCalls, callers: 1)
+            let eight = try Floors.client(port: port, function: "worker", calls: options.warmCalls / 4, callers: 8)
 
             // 2. Cold start: spawn → the runtime's first GET /next (Init Duration), one at a time.
+            progress("lab: cold starts")
             var cold: [Duration] = []
             for index in 0..<50 {
                 try lab.deploy(WorkbookFunctions.worker(name: "cold-\(index)", database: nil))
@@ -58,18 +64,34 @@ struct Bench {
                 cold.append(result.record!.initDuration!)
             }
 
-            // 3. A burst of cold starts: 100 new environments at once through the orchestrator. Each
-            //    call holds its environment for 2 s (the worker's test hook), so none can be reused
-            //    within the burst; the rate counts each environment to its first `next`.
+            // 3. A burst of 100 cold starts through the orchestrator. Each call holds its environment
+            //    for 2 s, so none is reused within the burst; the rate counts each to its first `next`.
+            progress("lab: a burst of 100 cold starts")
             try lab.deploy(WorkbookFunctions.worker(name: "burst", database: nil, timeout: .seconds(10)))
             let burst = try await FanOutStep.run(lab, name: "burst", target: "burst", count: 100, payload: ["hangMs": 2_000])
-            return (Summary(warm), Summary(cold), burst)
+            let firstSpawn = burst.invocations.compactMap(\.spawnedAtMs).min() ?? 0
+            let lastReady = burst.invocations.map { ($0.spawnedAtMs ?? 0) + ($0.initDurationMs ?? 0) }.max() ?? 0
+
+            // 4. K idle environments held at once, their memory, and every one answering afterwards.
+            progress("lab: \(options.idle) idle environments")
+            let idle = try await IdleEnvironments.measure(lab, count: options.idle)
+
+            return BenchReport(
+                warmInvokeP50Micros: warm.p50Micros, warmInvokeP99Micros: warm.p99Micros,
+                floorChainP50Micros: chain.p50Micros, floorChainP99Micros: chain.p99Micros,
+                coldStartP50Millis: Summary(cold).p50, floorSpawnStaticP50Millis: spawnStatic.p50, floorSpawnDynamicP50Millis: spawnDynamic.p50,
+                burst100ColdStartsPerSecond: Double(burst.coldStarts) / ((lastReady - firstSpawn) / 1000),
+                warmInvokesPerSecond8Callers: eight.invokesPerSecond,
+                idleEnvironments: idle.count, idleEnvironmentsAnswered: idle.answered,
+                idleEnvironmentPrivateKiB: idle.privateKiB, idleEnvironmentMarginalKiB: idle.marginalKiB,
+                fanOutSweep: [], sweepBusyLoops: options.busy, cpus: ProcessInfo.processInfo.activeProcessorCount)
         }
+        progress("chapter 3 sweep: \(options.sweepConcurrencies.map(String.init).joined(separator: ", ")) × \(options.sweepRuns) runs, \(options.busy) busy loop(s) beside it")
+        report.fanOutSweep = try FanOutSweep.run(concurrencies: options.sweepConcurrencies, runs: options.sweepRuns, busyLoops: options.busy)
+        return report
     }
 
-    static func row(_ name: String, _ summary: Summary, micro: Bool, floor: String) -> [String] {
-        let scale = micro ? 1_000.0 : 1.0
-        let format = micro ? "%.0f" : "%.2f"
-        return [name, String(summary.count)] + [summary.p50, summary.p90, summary.p99, summary.max].map { String(format: format, $0 * scale) } + [floor]
+    static func progress(_ text: String) {
+        FileHandle.standardError.write(Data("bench: \(text)…\n".utf8))
     }
 }

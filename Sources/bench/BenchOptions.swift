@@ -1,0 +1,31 @@
+import Workbook
+
+struct BenchOptions {
+    var json = false
+    var help = false
+    var warmCalls = 5_000
+    var sweepRuns = 5
+    var sweepConcurrencies = [1, 10, 25, 50, 100]
+    var busy = 0
+    var idle = 1_000
+
+    static let usage = """
+        usage: swift run -c release bench [--json] [--sweep-runs R] [--busy B] [--idle K] [--warm-calls W]
+
+          --json           print one JSON object (the keys of BenchReport) and nothing else on stdout
+          --sweep-runs R   runs of chapter 3 at each of N = 1, 10, 25, 50, 100 (default 5; 0 skips the sweep)
+          --busy B         busy-looping processes beside the sweep, as on a shared machine (default 0)
+          --idle K         idle environments to hold at once (default 1000)
+          --warm-calls W   warm invokes timed, for the lab and for the floor chain (default 5000)
+        """
+
+    init(_ arguments: [String]) throws {
+        let options = try CommandLineOptions(arguments, valued: ["sweep-runs", "busy", "idle", "warm-calls"])
+        json = options.json
+        help = options.help
+        sweepRuns = try options.int("sweep-runs", default: sweepRuns, in: 0...50)
+        busy = try options.int("busy", default: busy, in: 0...8)
+        idle = try options.int("idle", default: idle, in: 10...1_000)
+        warmCalls = try options.int("warm-calls", default: warmCalls, in: 100...1_000_000)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Glibc
+import RuntimeAPI
+import Timing
+import Workbook
+
+/// The floors, measured in the same run as the lab: what this machine allows with no lab at all.
+enum Floors {
+    /// The three-process chain (see `FloorChain`): this binary as emulator and as runtime, and the
+    /// same client process that measures the lab.
+    static func chain(calls: Int) throws -> BenchClient.Result {
+        let own = try FunctionBinaries.path(of: "bench")
+        let emulator = Process()
+        emulator.executableURL = URL(fileURLWithPath: own)
+        emulator.arguments = ["floor-emulator"]
+        let ports = Pipe()
+        emulator.standardOutput = ports
+        try emulator.run()
+        defer { emulator.terminate(); emulator.waitUntilExit() }
+        var text = ""
+        while !text.contains("\n") {
+            let data = ports.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        let numbers = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt16($0) }
+        guard numbers.count == 2 else { throw BenchError("the floor emulator printed \(text)") }
+        let runtime = Process()
+        runtime.executableURL = URL(fileURLWithPath: own)
+        runtime.arguments = ["floor-runtime", String(numbers[1])]
+        try runtime.run()
+        defer { runtime.terminate(); runtime.waitUntilExit() }
+        return try client(port: numbers[0], function: "floor", calls: calls, callers: 1)
+    }
+
+    /// This binary in its client role, against `port`.
+    static func client(port: UInt16, function: String, calls: Int, callers: Int) throws -> BenchClient.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try FunctionBinaries.path(of: "bench"))
+        process.arguments = ["client", String(port), function, String(calls), String(callers)]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return try JSONDecoder().decode(BenchClient.Result.self, from: data)
+    }
+
+    /// Spawn → `GET /next` received, for a minimal runtime (`SpawnFloor`), one at a time — the span
+    /// the lab reports as Init Duration.
+    static func spawn(_ binary: String, samples: Int) throws -> Summary {
+        let listener = try Socket.listen()
+        let environment = ["AWS_LAMBDA_RUNTIME_API=127.0.0.1:\(listener.localPort)", "TZ=:UTC"]
+        var times: [Duration] = []
+        for index in 0..<(samples + 3) {
+            let start = ContinuousClock.now
+            let pid = try spawnProcess(binary, environment: environment)
+            var wire = Wire(try listener.accept())
+            _ = wire.read()
+            if index >= 3 { times.append(ContinuousClock.now - start) }   // the first few warm the page cache
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        return Summary(times)
+    }
+
+    private static func spawnProcess(_ path: String, environment: [String]) throws -> pid_t {
+        var pid: pid_t = 0
+        var arguments: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
+        var variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer { (arguments + variables).forEach { free($0) } }
+        let status = posix_spawn(&pid, path, nil, nil, &arguments, &variables)
+        guard status == 0 else { throw BenchError("posix_spawn \(path): \(String(cString: strerror(status)))") }
+        return pid
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

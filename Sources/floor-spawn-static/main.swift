@@ -1,0 +1,3 @@
+import SpawnFloor
+
+SpawnFloor.run()
