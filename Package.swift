@@ -9,7 +9,8 @@ let package = Package(
     targets: [
         // MARK: Libraries, one reason each
         .target(name: "Timing", swiftSettings: instrument),
-        .target(name: "RuntimeAPI", swiftSettings: instrument),
+        .systemLibrary(name: "CEpoll"),
+        .target(name: "RuntimeAPI", dependencies: ["CEpoll"], swiftSettings: instrument),
         .target(name: "LabRuntime", dependencies: ["RuntimeAPI"], swiftSettings: instrument),
         .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: instrument),
         .target(name: "Workbook", dependencies: ["LambdaLab", "Timing"]),

@@ -26,8 +26,31 @@ public enum AWSErrorBody {
         "ResourceNotFoundException", "ServiceException", "EC2ThrottledException", "RecursiveInvocationException",
     ]
 
+    /// A flat JSON object with sorted keys, written by hand: `JSONSerialization` would pull all of
+    /// legacy Foundation (and ICU's 34 MB of data) into every statically linked function.
+    /// Escapes as `JSONSerialization` does, `/` included.
     public static func json(_ members: [String: String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: members, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        "{" + members.sorted { $0.key < $1.key }.map { quoted($0.key) + ":" + quoted($0.value) }.joined(separator: ",") + "}"
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "/": out += "\\/"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }

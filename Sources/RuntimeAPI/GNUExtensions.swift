@@ -1,3 +1,4 @@
+import CEpoll
 import Glibc
 
 /// Glibc functions that Swift's `Glibc` module hides behind `_GNU_SOURCE`, looked up once by name.
@@ -12,7 +13,6 @@ public enum GNUExtensions {
     private typealias SpawnChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
     private typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
     private typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
-    private typealias PPoll = @convention(c) (UnsafeMutablePointer<pollfd>, nfds_t, UnsafePointer<timespec>?, UnsafeRawPointer?) -> Int32
 
     nonisolated(unsafe) private static let handle = dlopen(nil, RTLD_NOW)
 
@@ -27,7 +27,6 @@ public enum GNUExtensions {
     private static let chdirFunction = symbol("posix_spawn_file_actions_addchdir_np", as: SpawnChdir.self)
     private static let pidfdOpenFunction = symbol("pidfd_open", as: PidfdOpen.self)
     private static let prctlFunction = symbol("prctl", as: Prctl.self)
-    private static let ppollFunction = symbol("ppoll", as: PPoll.self)
 
     /// A pipe whose both ends are close-on-exec: (read end, write end).
     public static func closeOnExecPipe() throws -> (read: Int32, write: Int32) {
@@ -55,11 +54,11 @@ public enum GNUExtensions {
         _ = prctlFunction(29 /* PR_SET_TIMERSLACK */, 1, 0, 0, 0)
     }
 
-    /// `poll` with a timeout finer than a millisecond.
-    public static func poll(_ fds: inout [pollfd], timeout: Duration) -> Int32 {
+    /// `epoll_wait` with a timeout finer than a millisecond (`epoll_pwait2`, Linux 5.11, glibc 2.35).
+    public static func epollWait(_ epoll: Int32, _ events: inout [epoll_event], timeout: Duration) -> Int32 {
         let (seconds, attoseconds) = timeout.components
         var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        return fds.withUnsafeMutableBufferPointer { ppollFunction($0.baseAddress!, nfds_t($0.count), &time, nil) }
+        return epoll_pwait2(epoll, &events, Int32(events.count), &time, nil)
     }
 
     /// A descriptor that becomes readable when process `pid` exits (any process, not only children).

@@ -1,8 +1,9 @@
+import CEpoll
 import Foundation
 import Glibc
 import Synchronization
 
-/// An HTTP/1.1 server whose requests are read by one event loop (`poll`) and answered by whoever
+/// An HTTP/1.1 server whose requests are read by one event loop (`epoll`) and answered by whoever
 /// finishes them, from any thread.
 ///
 /// Why: the Invoke API receives bursts — N requests written microseconds apart. With a thread per
@@ -10,6 +11,10 @@ import Synchronization
 /// milliseconds; a fast invocation can then finish and be reused inside "the same" burst. One loop
 /// reads every ready request in a row instead, and the handler never blocks: it routes the request
 /// and returns, and the answer is sent later through `respond`.
+///
+/// Why epoll, one-shot: a connection is watched only while it has no request in flight, and
+/// whichever thread sends an answer re-arms it with one `epoll_ctl` — the loop is not woken to
+/// rebuild a poll set, and its cost per turn does not grow with the number of idle connections.
 public final class HTTPEventServer: Sendable {
     /// Called on the loop thread; must not block. Call `respond` exactly once, from any thread.
     public typealias Handler = @Sendable (HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Void
@@ -19,7 +24,8 @@ public final class HTTPEventServer: Sendable {
 
     public let port: UInt16
     private let listener: Socket
-    /// Written to wake the loop when a connection wants watching again (its answer was sent).
+    private let epoll: Int32
+    /// Written to wake the loop when the server stops.
     private let wake: (read: Int32, write: Int32)
     private let limits: HTTPLimits
     private let handler: Handler
@@ -33,12 +39,10 @@ public final class HTTPEventServer: Sendable {
     private struct State {
         var stopped = false
         var connections: [Int32: Connection] = [:]
-        /// Connections with no request in flight: the loop watches these for the next one.
-        var waiting: Set<Int32> = []
     }
 
     /// One client connection. Its reader is only touched by one thread at a time: the loop while
-    /// the connection is `waiting`, the answering thread otherwise.
+    /// the connection is armed in epoll (one-shot), the answering thread otherwise.
     private final class Connection: @unchecked Sendable {
         let socket: Socket
         let reader: HTTPReader
@@ -65,6 +69,11 @@ public final class HTTPEventServer: Sendable {
         wake = try GNUExtensions.closeOnExecPipe()
         _ = fcntl(wake.read, F_SETFL, fcntl(wake.read, F_GETFL) | O_NONBLOCK)
         _ = fcntl(wake.write, F_SETFL, fcntl(wake.write, F_GETFL) | O_NONBLOCK)
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { throw SocketError("epoll_create1") }
+        // The listener and the wake pipe stay armed (level-triggered); connections are one-shot.
+        control(EPOLL_CTL_ADD, wake.read, EPOLLIN.rawValue)
+        control(EPOLL_CTL_ADD, listener.fd, EPOLLIN.rawValue)
     }
 
     public func start() {
@@ -75,22 +84,21 @@ public final class HTTPEventServer: Sendable {
 
     private func loop() {
         GNUExtensions.setMinimalTimerSlack()
-        while true {
-            let (stopped, waiting) = state.withLock { ($0.stopped, Array($0.waiting)) }
-            if stopped { break }
-            var fds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0), pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0)]
-            fds += waiting.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
-            if fds[0].revents != 0 {
-                var drain = [UInt8](repeating: 0, count: 256)
-                while read(wake.read, &drain, drain.count) > 0 {}
-            }
-            if fds[1].revents != 0 { acceptAll() }
-            turn { serveReady(fds.dropFirst(2)) }
+        var events = [epoll_event](repeating: epoll_event(), count: 512)
+        while !state.withLock({ $0.stopped }) {
+            let count = epoll_wait(epoll, &events, Int32(events.count), -1)
+            if count <= 0 { continue }
+            turn { serveTurn(&events, count: Int(count)) }
         }
         listener.close()
-        // The wake pipe stays open until deinit: a late answer may still write to it, and a
-        // descriptor closed here could be reused by another connection and receive that byte.
+        // The wake pipe and epoll stay open until deinit: a late answer may still re-arm a
+        // connection, and a descriptor closed here could be reused by another.
+    }
+
+    deinit {
+        close(epoll)
+        close(wake.read)
+        close(wake.write)
     }
 
     /// Every request that is ready is read and routed now, one after another; then the loop looks
@@ -99,33 +107,29 @@ public final class HTTPEventServer: Sendable {
     /// request while other clients are connected — because on two CPUs the client writing a burst
     /// may share a CPU with this loop, and only writes the rest when the loop sleeps. A lone
     /// request from the only client never waits. Bounded, so a flood cannot hold the loop for ever.
-    private func serveReady(_ ready: ArraySlice<pollfd>) {
-        var ready = Array(ready)
+    private func serveTurn(_ events: inout [epoll_event], count: Int) {
+        var ready = count
         var served = 0
         while served < 4_096 {
-            for descriptor in ready where descriptor.revents != 0 {
-                let connection = state.withLock { state -> Connection? in
-                    guard state.waiting.remove(descriptor.fd) != nil else { return nil }
-                    return state.connections[descriptor.fd]
+            for index in 0..<ready {
+                let fd = events[index].data.fd
+                if fd == wake.read {
+                    var drain = [UInt8](repeating: 0, count: 256)
+                    while read(wake.read, &drain, drain.count) > 0 {}
+                } else if fd == listener.fd {
+                    acceptAll()
+                } else if let connection = state.withLock({ $0.connections[fd] }) {
+                    serveNext(connection)
+                    served += 1
                 }
-                if let connection { serveNext(connection); served += 1 }
             }
-            // New connections too: a client may open some of a burst's connections just before
-            // writing on them, and their requests belong to this turn.
-            ready = [pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0)]
-                + state.withLock { $0.waiting.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) } }
-            if poll(&ready, nfds_t(ready.count), 0) == 0 {
-                let wait = served >= 2 ? linger : ready.count >= 3 ? linger / 4 : .zero
-                guard wait > .zero, GNUExtensions.poll(&ready, timeout: wait) > 0 else { return }
-            }
-            if ready[0].revents != 0 { acceptAll() }
-            ready.removeFirst()
+            ready = Int(epoll_wait(epoll, &events, Int32(events.count), 0))
+            if ready > 0 { continue }
+            let wait = served >= 2 ? linger : state.withLock({ $0.connections.count }) >= 2 ? linger / 4 : .zero
+            guard wait > .zero else { return }
+            ready = Int(GNUExtensions.epollWait(epoll, &events, timeout: wait))
+            if ready <= 0 { return }
         }
-    }
-
-    deinit {
-        close(wake.read)
-        close(wake.write)
     }
 
     private func acceptAll() {
@@ -134,18 +138,23 @@ public final class HTTPEventServer: Sendable {
             let admitted = state.withLock { state -> Bool in
                 guard !state.stopped else { return false }
                 state.connections[socket.fd] = connection
-                state.waiting.insert(socket.fd)
                 return true
             }
             guard admitted else { socket.shutdown(); return }
+            control(EPOLL_CTL_ADD, socket.fd, EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
         }
     }
 
-    /// Puts a connection back under the loop's watch; from another thread, the loop must be woken
-    /// to rebuild its poll set.
-    private func watch(_ connection: Connection, wakeLoop: Bool) {
-        state.withLock { _ = $0.waiting.insert(connection.socket.fd) }
-        if wakeLoop { _ = write(wake.write, [1], 1) }
+    private func control(_ operation: Int32, _ fd: Int32, _ events: UInt32) {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        _ = epoll_ctl(epoll, operation, fd, &event)
+    }
+
+    /// Arms a connection for its next request; from any thread, without waking the loop.
+    private func watch(_ connection: Connection) {
+        control(EPOLL_CTL_MOD, connection.socket.fd, EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
     }
 
     /// Parses and dispatches the next complete request, or goes back to waiting for bytes.
@@ -160,7 +169,7 @@ public final class HTTPEventServer: Sendable {
                 }) else { return drop(connection) }
                 request = next
             } catch is HTTPReader.WouldBlock {
-                return watch(connection, wakeLoop: false)
+                return watch(connection)
             } catch let error as HTTPError {
                 if error != .truncated { try? connection.socket.send(errorResponder(error).serialized(keepAlive: false)) }
                 if case .bodyTooLarge = error {
@@ -169,7 +178,6 @@ public final class HTTPEventServer: Sendable {
                         connection.socket.lingeringDrain()
                         drop(connection)
                     }.start()
-                    state.withLock { _ = $0.waiting.remove(connection.socket.fd) }
                     return
                 }
                 return drop(connection)
@@ -191,7 +199,7 @@ public final class HTTPEventServer: Sendable {
                 if inline { return }
                 guard sent, open else { return drop(connection) }
                 // A pipelined request may already be buffered; otherwise wait for the next one.
-                if connection.reader.hasBufferedBytes { serveNext(connection) } else { watch(connection, wakeLoop: true) }
+                if connection.reader.hasBufferedBytes { serveNext(connection) } else { watch(connection) }
             }
             let (answeredInline, open) = progress.withLock { progress -> (Bool, Bool) in
                 progress.handlerReturned = true
@@ -199,17 +207,15 @@ public final class HTTPEventServer: Sendable {
             }
             guard answeredInline else { return }
             guard open else { return drop(connection) }
-            if !connection.reader.hasBufferedBytes { return watch(connection, wakeLoop: true) }
+            if !connection.reader.hasBufferedBytes { return watch(connection) }
         }
     }
 
     /// Forgets a connection. The descriptor is closed when the last reference goes (a handler may
     /// still hold one), so a late answer can never be written into a reused descriptor number.
     private func drop(_ connection: Connection) {
-        state.withLock { state in
-            state.waiting.remove(connection.socket.fd)
-            _ = state.connections.removeValue(forKey: connection.socket.fd)
-        }
+        let known = state.withLock { $0.connections.removeValue(forKey: connection.socket.fd) != nil }
+        if known { _ = epoll_ctl(epoll, EPOLL_CTL_DEL, connection.socket.fd, nil) }
         connection.socket.shutdown()
     }
 

@@ -19,6 +19,9 @@ struct Bench {
         case "floor-emulator": try FloorChain.emulator()
         case "floor-runtime": try FloorChain.runtime(port: UInt16(arguments[1])!)
         case "client": try BenchClient.run(port: UInt16(arguments[1])!, function: arguments[2], count: Int(arguments[3])!, callers: Int(arguments[4])!)
+        case "spawn-floor":   // `bench spawn-floor PATH`: the spawn floor of any runtime binary, for profiling
+            print(try Floors.spawn(arguments[1], samples: 100))
+            return
         default: break
         }
         let options: BenchOptions
@@ -43,7 +46,12 @@ struct Bench {
         let chain = try Floors.chain(calls: options.warmCalls)
         let spawnStatic = try Floors.spawn(try FunctionBinaries.path(of: "floor-spawn-static"), samples: 50)
         let spawnDynamic = try Floors.spawn(try FunctionBinaries.path(of: "floor-spawn-dynamic"), samples: 50)
-        var report = try await Lab.with { lab -> BenchReport in
+        var configuration = LabConfiguration()
+        // Room for the orchestrator beside 1,000 workers (AWS's default account limit is 1,000;
+        // a quota increase is the same change on AWS).
+        configuration.accountConcurrency = 1_100
+        if let linger = ProcessInfo.processInfo.environment["BENCH_LINGER_US"].flatMap(Int.init) { configuration.burstLinger = .microseconds(linger) }
+        var report = try await Lab.with(configuration) { lab -> BenchReport in
             let port = try lab.startInvokeAPI()
             try lab.deploy(WorkbookFunctions.worker(database: nil))
             try lab.deploy(WorkbookFunctions.orchestrator())
