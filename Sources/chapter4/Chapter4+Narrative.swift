@@ -28,12 +28,13 @@ extension Chapter4 {
         print(table.render())
 
         let texts = [
-            "provisioned burst": "The orchestrator invokes worker:live \(p) times at once. Every request finds an initialised environment: expect 0 cold starts, no Init Duration in any REPORT, and latencies of a warm call. (A call that finishes before the last one arrives may serve it too, so up to \(p) environments are used.)",
+            "provisioned burst": "The orchestrator invokes worker:live \(p) times at once. Every request finds an initialised environment: expect 0 cold starts, no Init Duration in any REPORT, and latencies of a warm call — each faster than any cold start. (A call that finishes before the last one arrives may serve it too, so up to \(p) environments are used.)",
             "spillover burst": "Now \(p + k) at once, each running a slow query (modeled: \(outcome.slowQueryMs) ms) so that all of them are in flight together. \(p) requests take the provisioned environments; the other \(k) find them all busy and spill over to on-demand concurrency, with cold starts: expect ProvisionedConcurrencySpilloverInvocations = \(k).",
             "cold baseline": "The before picture: the same code published as version 2, without provisioned concurrency, \(p) at once: \(p) cold starts.",
         ]
         for (index, step) in outcome.steps.enumerated() {
             Narrative.step(index + 1, step, expect: texts[step.name] ?? "")
+            Narrative.arrival(step)
             if step.name == "spillover burst" {
                 let m = outcome.metrics
                 print("  ProvisionedConcurrencyInvocations \(m.provisionedConcurrencyInvocations) · ProvisionedConcurrencySpilloverInvocations \(m.provisionedConcurrencySpilloverInvocations) · ProvisionedConcurrencyUtilization \(Int(m.provisionedConcurrencyUtilization * 100)) %")
