@@ -18,7 +18,7 @@ let package = Package(
         // MARK: Functions (the same binaries run as `bootstrap` on provided.al2023)
         // Built optimized, as a function is deployed; their work is what the chapters measure.
         .executableTarget(name: "worker", dependencies: ["LabRuntime"], swiftSettings: instrument, linkerSettings: staticStdlib),
-        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Timing"], swiftSettings: instrument,
+        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI"], swiftSettings: instrument,
                           linkerSettings: staticStdlib),
 
         // MARK: Chapters and the lab, which build the functions they deploy

@@ -1,4 +1,3 @@
-import Foundation
 
 /// The JSON error bodies AWS sends, written once so every endpoint spells them the same way.
 public enum AWSErrorBody {

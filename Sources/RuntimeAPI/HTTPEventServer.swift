@@ -1,5 +1,4 @@
 import CEpoll
-import Foundation
 import Glibc
 import Synchronization
 
@@ -77,9 +76,7 @@ public final class HTTPEventServer: Sendable {
     }
 
     public func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "\(name) loop"
-        thread.start()
+        Threads.start(name: "\(name) loop") { [self] in loop() }
     }
 
     private func loop() {
@@ -174,10 +171,10 @@ public final class HTTPEventServer: Sendable {
                 if error != .truncated { try? connection.socket.send(errorResponder(error).serialized(keepAlive: false)) }
                 if case .bodyTooLarge = error {
                     // Off the loop: the client may still be sending megabytes.
-                    Thread { [self] in
+                    Threads.start(name: "\(name) drain") { [self] in
                         connection.socket.lingeringDrain()
                         drop(connection)
-                    }.start()
+                    }
                     return
                 }
                 return drop(connection)

@@ -33,9 +33,10 @@ public struct HTTPRequest: Sendable {
 
     /// HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 only when asked to keep it.
     public var keepAlive: Bool {
-        let connection = headers["Connection"]?.lowercased() ?? ""
-        if version == "HTTP/1.0" { return connection.contains("keep-alive") }
-        return !connection.contains("close")
+        // A comma-separated list of tokens (RFC 9110 §7.6.1).
+        let tokens = (headers["Connection"]?.lowercased() ?? "").split(separator: ",").map(\.trimmingSpaces)
+        if version == "HTTP/1.0" { return tokens.contains("keep-alive") }
+        return !tokens.contains("close")
     }
 
     /// The request as bytes on the wire (used by the client side).

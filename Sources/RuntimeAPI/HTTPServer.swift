@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// A small HTTP/1.1 server on 127.0.0.1, one thread per connection.
@@ -56,9 +55,7 @@ public final class HTTPServer: Sendable {
     }
 
     public func start() {
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "\(name) accept"
-        thread.start()
+        Threads.start(name: "\(name) accept") { [self] in acceptLoop() }
     }
 
     private func acceptLoop() {
@@ -70,9 +67,7 @@ public final class HTTPServer: Sendable {
                 return true
             }
             guard admitted else { connection.close(); break }
-            let thread = Thread { [self] in serve(connection) }
-            thread.stackSize = 256 * 1024
-            thread.start()
+            Threads.start(name: "\(name) conn", stackSize: 256 * 1024) { [self] in serve(connection) }
         }
         listener.close()
     }

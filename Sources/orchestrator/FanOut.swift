@@ -2,7 +2,6 @@ import Foundation
 import Glibc
 import RuntimeAPI
 import Synchronization
-import Timing
 
 /// The orchestrator's event: invoke `function` `count` times at once (or one after another).
 struct FanOutEvent: Decodable {
@@ -137,4 +136,10 @@ enum FanOutError: Error, CustomStringConvertible {
         case .noEndpoint: "AWS_ENDPOINT_URL_LAMBDA is not set"
         }
     }
+}
+
+extension Duration {
+    /// Here rather than from `Timing`, whose formatting would pull legacy Foundation (and ICU's
+    /// data) into this statically linked function and slow every cold start.
+    var milliseconds: Double { Double(components.seconds) * 1_000 + Double(components.attoseconds) / 1e15 }
 }

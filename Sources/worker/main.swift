@@ -8,7 +8,7 @@ LambdaRuntime.run(initialize: { try WorkerState(environment: ProcessInfo.process
 func handle(_ state: WorkerState, _ event: WorkerEvent, _ context: LambdaContext) throws -> WorkerOutput {
     if let message = event.fail { throw FunctionError(type: "WorkerError", message: message) }
     if let status = event.exit { exit(status) }
-    if let hang = event.hangMs { Thread.sleep(forTimeInterval: Double(hang) / 1000) }
+    if let hang = event.hangMs { usleep(UInt32(hang) * 1000) }
 
     let (count, _) = state.nextInvocation()
     var row: String?
