@@ -108,18 +108,23 @@ public final class HTTPEventServer: Sendable {
         var ready = count
         var served = 0
         while served < 4_096 {
+            // Only requests and new connections keep a turn going: a stopped server's listener
+            // stays readable (hung up) for ever, and must not hold the loop here.
+            var progressed = false
             for index in 0..<ready {
                 let fd = events[index].data.fd
                 if fd == wake.read {
                     var drain = [UInt8](repeating: 0, count: 256)
                     while read(wake.read, &drain, drain.count) > 0 {}
                 } else if fd == listener.fd {
-                    acceptAll()
+                    if acceptAll() { progressed = true }
                 } else if let connection = state.withLock({ $0.connections[fd] }) {
                     serveNext(connection)
                     served += 1
+                    progressed = true
                 }
             }
+            guard progressed, !state.withLock({ $0.stopped }) else { return }
             ready = Int(epoll_wait(epoll, &events, Int32(events.count), 0))
             if ready > 0 { continue }
             let wait = served >= 2 ? linger : state.withLock({ $0.connections.count }) >= 2 ? linger / 4 : .zero
@@ -129,7 +134,10 @@ public final class HTTPEventServer: Sendable {
         }
     }
 
-    private func acceptAll() {
+    /// Accepts every pending connection; true if there was one.
+    @discardableResult
+    private func acceptAll() -> Bool {
+        var accepted = false
         while let socket = try? listener.accept() {
             let connection = Connection(socket, limits: limits)
             let admitted = state.withLock { state -> Bool in
@@ -137,9 +145,11 @@ public final class HTTPEventServer: Sendable {
                 state.connections[socket.fd] = connection
                 return true
             }
-            guard admitted else { socket.shutdown(); return }
+            guard admitted else { socket.shutdown(); return accepted }
+            accepted = true
             control(EPOLL_CTL_ADD, socket.fd, EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
         }
+        return accepted
     }
 
     private func control(_ operation: Int32, _ fd: Int32, _ events: UInt32) {

@@ -25,7 +25,10 @@ enum FanOutSweep {
             try process.run()
             return process
         }
-        defer { for process in busy { process.terminate(); process.waitUntilExit() } }
+        defer {
+            // SIGKILL: a shell busy in a builtin loop may not act on SIGTERM.
+            for process in busy { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        }
         let chapter = try FunctionBinaries.path(of: "chapter3")
         return try concurrencies.map { n in
             var held = 0

@@ -106,4 +106,45 @@ struct HTTPServerTests {
         for (index, client) in clients.enumerated() { try client.write(HTTPRequest(method: "POST", target: "/x", body: Array("\(index)".utf8))) }
         for (index, client) in clients.enumerated() { #expect(try client.readResponse().bodyText == "echo:\(index)") }
     }
+
+    @Test("a stopped event-loop server ends its loop thread, with clients still connected")
+    func stopEndsTheLoop() throws {
+        let server = try HTTPEventServer(name: "stopcheck") { request, respond in respond(HTTPResponse(status: 200)) }
+        server.start()
+        let client = HTTPClient(port: server.port)
+        #expect(try client.send(HTTPRequest(method: "GET", target: "/")).status == 200)
+        #expect(waitFor { loopThreads("stopcheck loop") == 1 })
+        server.stop()
+        // A stopped listener stays readable (hung up); the loop must not spin on it.
+        #expect(waitFor { loopThreads("stopcheck loop") == 0 }, "the loop thread still runs after stop()")
+    }
+
+    @Test("many pipelined requests answered at once do not grow the stack (no recursion per request)")
+    func pipelining() throws {
+        let server = try HTTPEventServer(name: "pipeline") { request, respond in respond(HTTPResponse(status: 204)) }
+        server.start()
+        defer { server.stop() }
+        let socket = try Socket.connect(port: server.port)
+        let count = 30_000
+        let request = Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        // Written from another thread while this one reads, so neither side's buffer stalls the other.
+        DispatchQueue.global().async { for _ in 0..<count { try? socket.send(request) } }
+        let reader = HTTPReader(socket: socket)
+        for _ in 0..<count { #expect(try reader.readResponse().status == 204) }
+    }
+}
+
+/// Threads of this process whose name is `name` (Linux keeps the first 15 bytes).
+func loopThreads(_ name: String) -> Int {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.filter { (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8))?.hasPrefix(String(name.prefix(15))) == true }.count
+}
+
+/// Polls `condition` for up to 5 s: for states reached by another thread, without a fixed sleep.
+func waitFor(_ condition: () -> Bool) -> Bool {
+    for _ in 0..<500 {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return condition()
 }
