@@ -44,8 +44,9 @@ struct Bench {
         _ = RaisedDescriptorLimit.raise()
         progress("floors: warm chain, static and dynamic spawn")
         let chain = try Floors.chain(calls: options.warmCalls)
-        let spawnStatic = try Floors.spawn(try FunctionBinaries.path(of: "floor-spawn-static"), samples: 50)
-        let spawnDynamic = try Floors.spawn(try FunctionBinaries.path(of: "floor-spawn-dynamic"), samples: 50)
+        let staticProbe = try Floors.SpawnProbe(try FunctionBinaries.path(of: "floor-spawn-static"))
+        let dynamicProbe = try Floors.SpawnProbe(try FunctionBinaries.path(of: "floor-spawn-dynamic"))
+        for _ in 0..<3 { _ = try staticProbe.sample(); _ = try dynamicProbe.sample() }   // warm the page cache
         var configuration = LabConfiguration()
         // Room for the orchestrator beside 1,000 workers (AWS's default account limit is 1,000;
         // a quota increase is the same change on AWS).
@@ -63,14 +64,18 @@ struct Bench {
             let warm = try Floors.client(port: port, function: "worker", calls: options.warmCalls, callers: 1)
             let eight = try Floors.client(port: port, function: "worker", calls: options.warmCalls / 4, callers: 8)
 
-            // 2. Cold start: spawn → the runtime's first GET /next (Init Duration), one at a time.
-            progress("lab: cold starts")
-            var cold: [Duration] = []
+            // 2. Cold start: spawn → the runtime's first GET /next (Init Duration), one at a time,
+            //    each beside one sample of both spawn floors.
+            progress("lab: cold starts, interleaved with the spawn floors")
+            var cold: [Duration] = [], staticFloor: [Duration] = [], dynamicFloor: [Duration] = []
             for index in 0..<50 {
+                staticFloor.append(try staticProbe.sample())
+                dynamicFloor.append(try dynamicProbe.sample())
                 try lab.deploy(WorkbookFunctions.worker(name: "cold-\(index)", database: nil))
                 let result = try await lab.invoke("cold-\(index)")
                 cold.append(result.record!.initDuration!)
             }
+            let spawnStatic = Summary(staticFloor), spawnDynamic = Summary(dynamicFloor)
 
             // 3. A burst of 100 cold starts through the orchestrator. Each call holds its environment
             //    for 2 s, so none is reused within the burst; the rate counts each to its first `next`.

@@ -30,7 +30,7 @@ struct BenchReport: Codable {
         table.add(["warm invoke p50 (µs)", f0(warmInvokeP50Micros), f0(floorChainP50Micros), f2(warmInvokeOverFloor) + "×", "≤ 2× floor"])
         table.add(["warm invoke p99 (µs)", f0(warmInvokeP99Micros), f0(floorChainP99Micros), f2(warmInvokeP99Micros / max(floorChainP99Micros, 1)) + "×", ""])
         table.add(["cold start p50, spawn → next (ms)", f2(coldStartP50Millis), f2(floorSpawnStaticP50Millis) + " static",
-                   "+" + f2(coldStartP50Millis - floorSpawnStaticP50Millis) + " ms", "≤ static floor + 1 ms"])
+                   String(format: "%+.2f ms", coldStartP50Millis - floorSpawnStaticP50Millis), "≤ static floor + 1 ms"])
         table.add(["  the same program, dynamic stdlib (ms)", "", f2(floorSpawnDynamicP50Millis), "", ""])
         table.add(["burst of 100 cold starts (per s)", f0(burst100ColdStartsPerSecond), "", "", "≥ 250/s"])
         table.add(["warm invokes, 8 callers (per s)", f0(warmInvokesPerSecond8Callers), "", "", "≥ 10,000/s"])

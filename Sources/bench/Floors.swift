@@ -49,20 +49,35 @@ enum Floors {
     /// Spawn → `GET /next` received, for a minimal runtime (`SpawnFloor`), one at a time — the span
     /// the lab reports as Init Duration.
     static func spawn(_ binary: String, samples: Int) throws -> Summary {
-        let listener = try Socket.listen()
-        let environment = ["AWS_LAMBDA_RUNTIME_API=127.0.0.1:\(listener.localPort)", "TZ=:UTC"]
-        var times: [Duration] = []
-        for index in 0..<(samples + 3) {
+        let probe = try SpawnProbe(binary)
+        for _ in 0..<3 { _ = try probe.sample() }   // the first few warm the page cache
+        return Summary(try (0..<samples).map { _ in try probe.sample() })
+    }
+
+    /// One spawn → `GET /next` at a time, so the benchmark can interleave floor samples with the
+    /// lab's own cold starts: the machine's speed drifts within a run, and pairs drift together.
+    struct SpawnProbe {
+        let binary: String
+        let listener: Socket
+        let environment: [String]
+
+        init(_ binary: String) throws {
+            self.binary = binary
+            listener = try Socket.listen()
+            environment = ["AWS_LAMBDA_RUNTIME_API=127.0.0.1:\(listener.localPort)", "TZ=:UTC"]
+        }
+
+        func sample() throws -> Duration {
             let start = ContinuousClock.now
             let pid = try spawnProcess(binary, environment: environment)
             var wire = Wire(try listener.accept())
             _ = wire.read()
-            if index >= 3 { times.append(ContinuousClock.now - start) }   // the first few warm the page cache
+            let elapsed = ContinuousClock.now - start
             kill(pid, SIGKILL)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
+            return elapsed
         }
-        return Summary(times)
     }
 
     private static func spawnProcess(_ path: String, environment: [String]) throws -> pid_t {
