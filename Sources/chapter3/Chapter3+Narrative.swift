@@ -39,5 +39,9 @@ extension Chapter3 {
         let waiting = max(0, duration - cpu - handshakeMs)
         print("")
         Narrative.paragraph("Init Duration p50 \(duration.ms2) ms, of which the process used \(cpu.ms2) ms of CPU (the kernel's accounting) and waited \(handshakeMs.ms2) ms on the modeled database handshake. The other \(waiting.ms2) ms it was runnable but waiting for a CPU: \(n) environment\(n == 1 ? "" : "s") started at once on this machine's \(ProcessInfo.processInfo.activeProcessorCount) CPUs. On AWS every environment has its own CPU share, so Init Duration stays near CPU + waits however large the burst; here it grows with N. That growth is the machine, not the lesson.")
+        if let lastSpawn = cold.invocations.compactMap(\.spawnedAtMs).max(), n > 1 {
+            print("")
+            Narrative.paragraph("Before Init, each call waited for its process to be spawned: the lab spawned the last of the \(n) \(lastSpawn.ms2) ms after the burst arrived, on the same two CPUs as the Inits already running. That wait is in the latency the orchestrator measured, not in any REPORT.")
+        }
     }
 }
