@@ -5,7 +5,7 @@ import RuntimeAPI
 /// (botocore's model; reference §3.7): ListFunctions, GetFunction, GetFunctionConfiguration,
 /// PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias, ListAliases,
 /// Put/Get/Delete/ListProvisionedConcurrencyConfig(s), Put/Get/DeleteFunctionConcurrency,
-/// GetAccountSettings. None of them waits, so they answer on the front door's loop.
+/// Put/Update/Get/DeleteFunctionEventInvokeConfig, GetAccountSettings. None of them waits, so they answer on the front door's loop.
 enum ControlPlaneEndpoint {
     static func route(_ request: HTTPRequest, lab: Lab) -> HTTPResponse {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
@@ -83,6 +83,23 @@ enum ControlPlaneEndpoint {
                 throw LabError("ValidationException", status: 400, "ReservedConcurrentExecutions is required")
             }
             return ControlPlaneJSON.response(200, ["ReservedConcurrentExecutions": try lab.putReservedConcurrency(function, executions)])
+        case ("PUT", "2019-09-25", ["event-invoke-config"]), ("POST", "2019-09-25", ["event-invoke-config"]):
+            // Put replaces the whole configuration; Update (POST) changes only what it names.
+            var config = request.method == "PUT" ? EventInvokeConfig() : lab.eventInvokeConfig(function, qualifier: qualifier)
+            if let retries = body["MaximumRetryAttempts"] as? Int { config.maximumRetryAttempts = retries }
+            if let age = body["MaximumEventAgeInSeconds"] as? Int { config.maximumEventAgeSeconds = age }
+            if let destinations = body["DestinationConfig"] as? [String: Any] {
+                if let success = destinations["OnSuccess"] as? [String: Any] { config.onSuccess = success["Destination"] as? String }
+                if let failure = destinations["OnFailure"] as? [String: Any] { config.onFailure = failure["Destination"] as? String }
+            }
+            let stored = try lab.putEventInvokeConfig(function, qualifier: qualifier, config)
+            return ControlPlaneJSON.response(200, ControlPlaneJSON.eventInvokeConfig(stored, functionARN: lab.arn(function, qualifier: qualifier ?? "$LATEST")))
+        case ("GET", "2019-09-25", ["event-invoke-config"]):
+            let stored = try lab.storedEventInvokeConfig(function, qualifier: qualifier)
+            return ControlPlaneJSON.response(200, ControlPlaneJSON.eventInvokeConfig(stored, functionARN: lab.arn(function, qualifier: qualifier ?? "$LATEST")))
+        case ("DELETE", "2019-09-25", ["event-invoke-config"]):
+            try lab.deleteEventInvokeConfig(function, qualifier: qualifier)
+            return HTTPResponse(status: 204)
         case ("GET", "2019-09-30", ["concurrency"]):
             let reserved = try lab.reservedConcurrency(function)
             return ControlPlaneJSON.response(200, reserved.map { ["ReservedConcurrentExecutions": $0] } ?? [:])

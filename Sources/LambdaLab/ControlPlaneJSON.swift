@@ -48,6 +48,16 @@ enum ControlPlaneJSON {
         ]
     }
 
+    /// FunctionEventInvokeConfig; `LastModified` is epoch seconds, as botocore's model has it.
+    static func eventInvokeConfig(_ config: EventInvokeConfig, functionARN: String) -> [String: Any] {
+        var destinations: [String: Any] = [:]
+        if let success = config.onSuccess { destinations["OnSuccess"] = ["Destination": success] }
+        if let failure = config.onFailure { destinations["OnFailure"] = ["Destination": failure] }
+        return ["FunctionArn": functionARN, "LastModified": config.lastModified.timeIntervalSince1970,
+                "MaximumRetryAttempts": config.maximumRetryAttempts, "MaximumEventAgeInSeconds": config.maximumEventAgeSeconds,
+                "DestinationConfig": destinations]
+    }
+
     static func alias(_ alias: AliasConfiguration) -> [String: Any] {
         ["AliasArn": alias.aliasARN, "Name": alias.name, "FunctionVersion": alias.functionVersion,
          "Description": alias.description, "RevisionId": alias.revisionID]

@@ -60,6 +60,10 @@ public struct LabConfiguration: Sendable {
     /// burst shares two CPUs with the lab and its environments. Measured cost: a burst's calls wait
     /// at most this long, once, before they are handed out.
     public var burstLinger: Duration = .microseconds(200)
+    /// Scales the asynchronous queue's waits (retry after a function error: ~1 then ~2 min; after a
+    /// throttle: 1 s doubling up to 5 min; maximum event age): 1 is AWS's time, 0.001 turns a
+    /// minute into 60 ms so a test or a chapter can watch retries in seconds (reference §5.4).
+    public var asyncTimeScale: Double = 1
     public var region: String = "us-east-1"
     public var accountID: String = "000000000000"
     /// Where platform lines (START/END/REPORT) and function output go as they happen; nil keeps

@@ -74,10 +74,13 @@ final class InvokeEndpoint: Sendable {
             if let error = lab.validate(reference.name, qualifier: qualifier) { return error.response }
             return HTTPResponse(status: 204, headers: [AmazonHeaders.amznRequestID: UUID().uuidString.lowercased()])
         case "Event":
-            if let error = lab.validate(reference.name, qualifier: qualifier) { return error.response }
-            // Queued: the caller does not wait (reference §5.4); the lab runs it now, in the background.
-            lab.invoke(reference.name, qualifier: qualifier, payload: request.body) { _ in }
-            return HTTPResponse(status: 202, headers: [AmazonHeaders.amznRequestID: UUID().uuidString.lowercased()])
+            // Queued: the caller does not wait; retries and destinations follow (reference §5.4).
+            do {
+                let requestID = try lab.invokeAsync(reference.name, qualifier: qualifier, payload: request.body)
+                return HTTPResponse(status: 202, headers: [AmazonHeaders.amznRequestID: requestID])
+            } catch {
+                return (error as? LabError ?? .service("\(error)")).response
+            }
         default:
             let wantsTail = request.headers[AmazonHeaders.logType] == "Tail"
             lab.invoke(reference.name, qualifier: qualifier, payload: request.body) { outcome in

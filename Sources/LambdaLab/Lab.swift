@@ -153,6 +153,7 @@ public final class Lab: Sendable {
         }
         guard let ids else { return }
         invokeServer.withLock { $0?.stop() }
+        _ = abandonQueuedEvents()
         for id in ids { shutDown(environmentID: id, reason: "lab stopped") }
         if !ids.isEmpty {
             if allGone.wait(timeout: .now() + .milliseconds(Int(configuration.shutdownGrace.milliseconds) + 2_000)) == .timedOut {

@@ -16,6 +16,11 @@ struct LabState {
     /// Callers waiting for an environment to be gone (its process reaped).
     var goneWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     var shutdowns: [ShutdownRecord] = []
+    /// Asynchronous invocation settings, by "function:qualifier" ($LATEST when unqualified).
+    var eventConfigs: [String: EventInvokeConfig] = [:]
+    var eventCounts: [String: EventCounts] = [:]
+    /// Accepted events not yet ended, by request ID.
+    var queuedEvents: [String: QueuedEvent] = [:]
     /// Invocations in flight, per function: kept as counts so routing never scans `inFlight`.
     private(set) var inFlightByFunction: [String: Int] = [:]
     /// Idle environments per function version, least recently used first. Routing picks from the end

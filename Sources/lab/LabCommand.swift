@@ -56,6 +56,11 @@ struct LabCommand {
                 let activity = lab.activity.map { "\($0.function) \(count($0.environments, "environment")) / \(count($0.invocations, "invocation"))" }
                 print("")
                 print("Stopping: " + activity.joined(separator: "; "))
+                for name in lab.functionNames {
+                    let events = lab.eventCounts(name)
+                    guard events.accepted > 0 else { continue }
+                    print("  \(name) events: \(events.accepted) accepted, \(events.succeeded) succeeded, \(events.sentToDestination) sent to the on-failure destination, \(events.dropped) dropped, \(events.queued) still queued (dropped now)")
+                }
                 lab.shutdown()
                 database?.stop()
                 print("Every environment is shut down.")
