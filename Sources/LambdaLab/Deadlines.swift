@@ -12,12 +12,25 @@ import Timing
 final class Deadlines: Sendable {
     private struct Entry: Comparable {
         let at: Instant
+        let token: UInt64
         let action: @Sendable () -> Void
         static func < (a: Entry, b: Entry) -> Bool { a.at < b.at }
         static func == (a: Entry, b: Entry) -> Bool { a.at == b.at }
     }
 
-    private let heap = Mutex<(entries: [Entry], stopped: Bool)>(([], false))
+    /// The heap, the tokens cancelled while still in it, and the next token. A cancelled entry stays
+    /// in the heap until it is popped or the heap is compacted (when over half of it is cancelled),
+    /// so memory stays proportional to the deadlines that can still fire.
+    private let heap = Mutex<State>(State())
+
+    private struct State {
+        var entries: [Entry] = []
+        /// Tokens in `entries` that may still fire, and those cancelled while still in `entries`.
+        var live: Set<UInt64> = []
+        var cancelled: Set<UInt64> = []
+        var next: UInt64 = 1
+        var stopped = false
+    }
     private let changed = DispatchSemaphore(value: 0)
 
     init() {
@@ -27,16 +40,38 @@ final class Deadlines: Sendable {
         thread.start()
     }
 
-    /// Runs `action` once `delay` has passed (on the deadline thread; it must not block).
-    func after(_ delay: Duration, _ action: @escaping @Sendable () -> Void) {
-        let entry = Entry(at: Clock.now + delay, action: action)
-        let earliest = heap.withLock { heap -> Bool in
+    /// Runs `action` once `delay` has passed (on the deadline thread; it must not block). Returns a
+    /// token for `cancel`.
+    @discardableResult
+    func after(_ delay: Duration, _ action: @escaping @Sendable () -> Void) -> UInt64 {
+        let (earliest, token) = heap.withLock { heap -> (Bool, UInt64) in
+            let entry = Entry(at: Clock.now + delay, token: heap.next, action: action)
+            heap.next += 1
+            heap.live.insert(entry.token)
             heap.entries.append(entry)
-            siftUp(&heap.entries)
-            return heap.entries[0].at == entry.at
+            siftUp(&heap.entries, from: heap.entries.count - 1)
+            return (heap.entries[0].token == entry.token, entry.token)
         }
         if earliest { changed.signal() }
+        return token
     }
+
+    /// The deadline will not fire (if it has not yet).
+    func cancel(_ token: UInt64) {
+        heap.withLock { heap in
+            // A deadline that already fired (or was cancelled) leaves nothing behind.
+            guard heap.live.remove(token) != nil else { return }
+            heap.cancelled.insert(token)
+            guard heap.cancelled.count > 1_024, heap.cancelled.count * 2 > heap.entries.count else { return }
+            let cancelled = heap.cancelled
+            heap.entries.removeAll { cancelled.contains($0.token) }
+            heap.cancelled.removeAll()
+            for index in heap.entries.indices { siftUp(&heap.entries, from: index) }
+        }
+    }
+
+    /// Deadlines that can still fire.
+    var pending: Int { heap.withLock { $0.live.count } }
 
     func stop() {
         heap.withLock { $0.stopped = true }
@@ -47,7 +82,13 @@ final class Deadlines: Sendable {
         while true {
             let (due, next, stopped) = heap.withLock { heap -> ([Entry], Instant?, Bool) in
                 var due: [Entry] = []
-                while let first = heap.entries.first, first.at <= Clock.now { due.append(popMin(&heap.entries)) }
+                while let first = heap.entries.first, first.at <= Clock.now {
+                    let entry = popMin(&heap.entries)
+                    if heap.cancelled.remove(entry.token) == nil {
+                        heap.live.remove(entry.token)
+                        due.append(entry)
+                    }
+                }
                 return (due, heap.entries.first?.at, heap.stopped)
             }
             if stopped { return }
@@ -62,8 +103,8 @@ final class Deadlines: Sendable {
         }
     }
 
-    private func siftUp(_ entries: inout [Entry]) {
-        var child = entries.count - 1
+    private func siftUp(_ entries: inout [Entry], from index: Int) {
+        var child = index
         while child > 0 {
             let parent = (child - 1) / 2
             guard entries[child] < entries[parent] else { return }

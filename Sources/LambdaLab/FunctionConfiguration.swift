@@ -64,6 +64,13 @@ public struct LabConfiguration: Sendable {
     /// throttle: 1 s doubling up to 5 min; maximum event age): 1 is AWS's time, 0.001 turns a
     /// minute into 60 ms so a test or a chapter can watch retries in seconds (reference §5.4).
     public var asyncTimeScale: Double = 1
+    /// How many finished invocations the lab keeps (`Lab.records`, the chapters' source), and how
+    /// many bytes of their logs: older ones are let go, so a lab that runs for days stays small.
+    public var recordLimit = 10_000
+    public var recordLogBytesLimit = 64 * 1024 * 1024
+    /// Log bytes kept per invocation; CloudWatch caps one event at 256 KB. The lab still prints
+    /// every line as it comes; only the copy kept in the record is cut, with a line saying so.
+    public var invocationLogBytesLimit = 256 * 1024
     public var region: String = "us-east-1"
     public var accountID: String = "000000000000"
     /// Where platform lines (START/END/REPORT) and function output go as they happen; nil keeps

@@ -147,10 +147,16 @@ extension Lab {
     }
 
     func armTimeout(requestID: String, environmentID: String, after timeout: Duration) {
-        deadlines.after(timeout) { [weak self] in
+        let token = deadlines.after(timeout) { [weak self] in
             guard let self else { return }
             // Off the deadline thread: finishing a timed-out invocation does real work.
             DispatchQueue.global().async { self.timeOut(requestID: requestID, environmentID: environmentID) }
         }
+        let finished = state.withLock { state -> Bool in
+            guard state.inFlight[requestID] != nil else { return true }
+            state.inFlight[requestID]!.timeoutToken = token
+            return false
+        }
+        if finished { deadlines.cancel(token) }
     }
 }

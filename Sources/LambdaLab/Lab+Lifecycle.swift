@@ -112,7 +112,14 @@ extension Lab {
         let environment = state.withLock { state -> EnvironmentState? in
             guard let environment = state.environments[environmentID] else { return nil }
             if let requestID = environment.assigned, state.inFlight[requestID]?.handedOutAt != nil {
-                if state.inFlight[requestID]!.logLines.count < 10_000 { state.inFlight[requestID]!.logLines.append(line) }
+                let kept = state.inFlight[requestID]!.logBytes
+                if kept + line.utf8.count <= configuration.invocationLogBytesLimit {
+                    state.inFlight[requestID]!.logLines.append(line)
+                    state.inFlight[requestID]!.logBytes += line.utf8.count + 1
+                } else if kept <= configuration.invocationLogBytesLimit {
+                    state.inFlight[requestID]!.logLines.append("[lab] the rest of this invocation's log was not kept (over \(configuration.invocationLogBytesLimit / 1024) KB; it was printed)")
+                    state.inFlight[requestID]!.logBytes = configuration.invocationLogBytesLimit + 1
+                }
             } else if environment.phase == .initializing, environment.initLog.count < 10_000 {
                 state.environments[environmentID]!.initLog.append(line)
             }
@@ -180,13 +187,38 @@ extension Lab {
             handlerStartedAt: offset(invocation.handedOutAt ?? now), functionError: errorType == nil ? nil : "Unhandled",
             errorType: errorType, logLines: lines, environmentInvocationNumber: number,
             initializationType: environment?.initializationType ?? "on-demand", spillover: invocation.spillover)
-        state.withLock { $0.records.append(record) }
-        if let environment, environment.phase == .idle, let since = environment.idleSince {
-            scheduleIdleCheck(environmentID: environmentID, since: since)
+        keep(record)
+        if let environment, environment.phase == .idle, environment.idleSince != nil {
+            scheduleIdleCheck(environmentID: environmentID)
         }
+        if let token = invocation.timeoutToken { deadlines.cancel(token) }
         if payload.isEmpty && errorType == nil { payload = [] }
         invocation.complete(.success(InvocationResult(requestID: requestID, executedVersion: invocation.version, payload: payload,
                                                       functionError: record.functionError, record: record)))
+    }
+
+    /// Adds a finished invocation to the window of records, letting the oldest go.
+    func keep(_ record: InvocationRecord) {
+        let bytes = record.logLines.reduce(0) { $0 + $1.utf8.count + 1 }
+        state.withLock { state in
+            state.records.append(record)
+            state.recordLogBytes += bytes
+            state.invocationsByFunction[record.functionName, default: 0] += 1
+            var drop = 0
+            var dropped = 0
+            while state.records.count - drop > configuration.recordLimit
+                    || (state.recordLogBytes - dropped > configuration.recordLogBytesLimit && state.records.count - drop > 1) {
+                dropped += state.records[drop].logLines.reduce(0) { $0 + $1.utf8.count + 1 }
+                drop += 1
+            }
+            if drop > 0 {
+                // In chunks, so letting go is amortized O(1) per record.
+                let chunk = max(drop, min(state.records.count - 1, configuration.recordLimit / 10))
+                let removed = state.records[..<chunk].reduce(0) { $0 + $1.logLines.reduce(0) { $0 + $1.utf8.count + 1 } }
+                state.records.removeFirst(chunk)
+                state.recordLogBytes -= removed
+            }
+        }
     }
 
     /// The function outran its timeout: the caller gets `Sandbox.Timedout` and the environment is

@@ -29,15 +29,31 @@ extension Lab {
         }
     }
 
-    func scheduleIdleCheck(environmentID: String, since: Instant) {
+    /// Shuts an idle on-demand environment down once it has been idle for the idle timeout. One check
+    /// per environment is pending at a time; a check that finds the environment used since re-arms
+    /// for the time that is left, so the deadline heap does not grow with every invocation.
+    func scheduleIdleCheck(environmentID: String, after delay: Duration? = nil) {
         let timeout = configuration.idleTimeout
-        deadlines.after(timeout) { [weak self] in
+        let arm = state.withLock { state -> Bool in
+            guard let environment = state.environments[environmentID], !environment.idleCheckArmed,
+                  environment.initializationType == "on-demand" else { return false }
+            state.environments[environmentID]!.idleCheckArmed = true
+            return true
+        }
+        guard arm else { return }
+        deadlines.after(delay ?? timeout) { [weak self] in
             guard let self else { return }
-            let expired = state.withLock { state in
-                guard let environment = state.environments[environmentID] else { return false }
-                return environment.phase == .idle && environment.idleSince == since && environment.initializationType == "on-demand"
+            let now = Clock.now
+            let verdict = state.withLock { state -> (expired: Bool, remaining: Duration?) in
+                guard state.environments[environmentID] != nil else { return (false, nil) }
+                state.environments[environmentID]!.idleCheckArmed = false
+                let environment = state.environments[environmentID]!
+                guard environment.phase == .idle, let since = environment.idleSince else { return (false, nil) }
+                let idleFor = now - since
+                return idleFor >= timeout ? (true, nil) : (false, timeout - idleFor)
             }
-            if expired { shutDown(environmentID: environmentID, reason: "idle for \(String(format: "%.2f", timeout.milliseconds / 1000)) s") }
+            if verdict.expired { shutDown(environmentID: environmentID, reason: "idle for \(String(format: "%.2f", timeout.milliseconds / 1000)) s") }
+            if let remaining = verdict.remaining { scheduleIdleCheck(environmentID: environmentID, after: remaining) }
         }
     }
 
@@ -58,6 +74,7 @@ extension Lab {
                                     exit: exit.awsDescription, at: offset(Clock.now))
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.shutdowns.append(record)
+            if state.shutdowns.count > 2 * 1_000 { state.shutdowns.removeFirst(1_000) }
             return state.goneWaiters.removeValue(forKey: environmentID) ?? []
         }
         defer { for waiter in waiters { waiter.resume() } }

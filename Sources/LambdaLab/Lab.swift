@@ -114,7 +114,7 @@ public final class Lab: Sendable {
     public var activity: [(function: String, environments: Int, invocations: Int)] {
         state.withLock { state in
             state.functions.keys.sorted().map { name in
-                (name, state.startedByFunction[name] ?? 0, state.records.filter { $0.functionName == name }.count)
+                (name, state.startedByFunction[name] ?? 0, state.invocationsByFunction[name] ?? 0)
             }
         }
     }

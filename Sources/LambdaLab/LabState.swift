@@ -8,7 +8,13 @@ struct LabState {
     var functions: [String: FunctionState] = [:]
     var environments: [String: EnvironmentState] = [:]
     var inFlight: [String: InFlightInvocation] = [:]
+    /// The most recent finished invocations (a window bounded by `LabConfiguration.recordLimit` and
+    /// `recordLogBytesLimit`), oldest first.
     var records: [InvocationRecord] = []
+    /// Log bytes held by `records`.
+    var recordLogBytes = 0
+    /// Invocations finished, per function, since the lab began (records are only a window).
+    var invocationsByFunction: [String: Int] = [:]
     var environmentsStarted = 0
     /// Environments started, per function.
     var startedByFunction: [String: Int] = [:]
@@ -176,6 +182,8 @@ struct EnvironmentState {
     /// Function output before the first invocation (the Init phase), attached to that invocation's log.
     var initLog: [String] = []
     var exitReason: String?
+    /// An idle check is pending on the deadline thread (at most one per environment).
+    var idleCheckArmed = false
 }
 
 /// An invocation between its arrival and its answer.
@@ -194,6 +202,9 @@ struct InFlightInvocation {
     var spillover = false
     var handedOutAt: Instant?
     var logLines: [String] = []
+    var logBytes = 0
+    /// The invocation's timeout on the deadline thread, cancelled when it finishes.
+    var timeoutToken: UInt64?
 }
 
 /// What a parked `GET /next` receives.

@@ -85,7 +85,17 @@ struct Bench {
             let firstSpawn = burst.invocations.compactMap(\.spawnedAtMs).min() ?? 0
             let lastReady = burst.invocations.map { ($0.spawnedAtMs ?? 0) + ($0.initDurationMs ?? 0) }.max() ?? 0
 
-            // 4. K idle environments held at once, their memory, and every one answering afterwards.
+            // 4. The soak: many invocations, the lab's resident memory before and after (the first
+            //    10,000 fill the window of records the lab keeps; after that nothing should grow).
+            progress("lab: soak of \(options.soak) invocations")
+            try lab.deploy(WorkbookFunctions.worker(name: "soak", database: nil))
+            let fill = min(options.soak, 10_000)
+            for _ in 0..<fill { _ = try await lab.invoke("soak") }
+            let soakBefore = residentKiB()
+            for _ in fill..<options.soak { _ = try await lab.invoke("soak") }
+            let soakAfter = residentKiB()
+
+            // 5. K idle environments held at once, their memory, and every one answering afterwards.
             progress("lab: \(options.idle) idle environments")
             let idle = try await IdleEnvironments.measure(lab, count: options.idle)
 
@@ -97,11 +107,19 @@ struct Bench {
                 warmInvokesPerSecond8Callers: eight.invokesPerSecond,
                 idleEnvironments: idle.count, idleEnvironmentsAnswered: idle.answered,
                 idleEnvironmentPrivateKiB: idle.privateKiB, idleEnvironmentMarginalKiB: idle.marginalKiB,
+                soakInvocations: options.soak, soakResidentBeforeKiB: soakBefore, soakResidentAfterKiB: soakAfter,
                 fanOutSweep: [], sweepBusyLoops: options.busy, cpus: ProcessInfo.processInfo.activeProcessorCount)
         }
         progress("chapter 3 sweep: \(options.sweepConcurrencies.map(String.init).joined(separator: ", ")) × \(options.sweepRuns) runs, \(options.busy) busy loop(s) beside it")
         report.fanOutSweep = try FanOutSweep.run(concurrencies: options.sweepConcurrencies, runs: options.sweepRuns, busyLoops: options.busy)
         return report
+    }
+
+    /// Resident memory of this process (the lab), from /proc/self/status.
+    static func residentKiB() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
     static func progress(_ text: String) {

@@ -16,6 +16,10 @@ struct BenchReport: Codable {
     var idleEnvironmentsAnswered: Int
     var idleEnvironmentPrivateKiB: Double
     var idleEnvironmentMarginalKiB: Double
+    /// The soak: the lab's resident memory after filling its window of records, and at the end.
+    var soakInvocations: Int
+    var soakResidentBeforeKiB: Int
+    var soakResidentAfterKiB: Int
     var fanOutSweep: [FanOutSweep.Point]
     var sweepBusyLoops: Int
     var cpus: Int
@@ -37,6 +41,8 @@ struct BenchReport: Codable {
         table.add(["idle environments held / answering", "\(idleEnvironments) / \(idleEnvironmentsAnswered)", "", "", "1,000 / 1,000"])
         table.add(["  memory each: private / marginal (KiB)", f0(idleEnvironmentPrivateKiB) + " / " + f0(idleEnvironmentMarginalKiB), "", "",
                    "1,000 within 4 GiB"])
+        table.add(["soak: lab resident memory (MiB)", f1(soakResidentBeforeKiB) + " → " + f1(soakResidentAfterKiB), "", "",
+                   "flat over \(soakInvocations) invokes"])
         print(table.render())
         guard !fanOutSweep.isEmpty else { return }
         print("")
@@ -52,6 +58,7 @@ struct BenchReport: Codable {
         }
     }
 
+    private func f1(_ kib: Int) -> String { String(format: "%.1f", Double(kib) / 1024) }
     private func f0(_ value: Double) -> String { String(format: "%.0f", value) }
     private func f2(_ value: Double) -> String { String(format: "%.2f", value) }
 }

@@ -10,13 +10,15 @@ import Synchronization
 /// Event fields, all optional: `key` (what to query), `queryMs` (ask the database for a slow query
 /// that takes this long — modeled, like all its latency), and three failure modes the tests use:
 /// `fail` (throw an error with this message), `exit` (exit the process with this status),
-/// `hangMs` (do not answer for this long, to hit the function timeout).
+/// `hangMs` (do not answer for this long, to hit the function timeout), and `logBytes` (print
+/// about this many bytes of log, in 100-byte lines, to test what the lab keeps).
 struct WorkerEvent: Decodable {
     var key: String?
     var queryMs: Int?
     var fail: String?
     var exit: Int32?
     var hangMs: Int?
+    var logBytes: Int?
 }
 
 struct WorkerOutput: Encodable {

@@ -9,6 +9,10 @@ func handle(_ state: WorkerState, _ event: WorkerEvent, _ context: LambdaContext
     if let message = event.fail { throw FunctionError(type: "WorkerError", message: message) }
     if let status = event.exit { exit(status) }
     if let hang = event.hangMs { usleep(UInt32(hang) * 1000) }
+    if let bytes = event.logBytes {
+        let line = String(repeating: "x", count: 99)
+        for _ in 0..<(bytes / 100) { print(line) }
+    }
 
     let (count, _) = state.nextInvocation()
     var row: String?
