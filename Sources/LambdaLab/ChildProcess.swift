@@ -63,6 +63,8 @@ final class ChildProcess: Sendable {
             }
         }
         output.closeWriteEnd()
+        // Out of descriptors, processes or memory is the lab's (or the machine's) limit, not the function's.
+        if [EMFILE, ENFILE, EAGAIN, ENOMEM].contains(status) { throw SocketError("posix_spawn \(command[0])", code: status) }
         guard status == 0 else { throw LabError.service("cannot start \(command[0]): \(String(cString: strerror(status)))") }
         return ChildProcess(pid: pid, output: output)
     }

@@ -17,7 +17,8 @@ final class InvokeEndpoint: Sendable {
         let limits = HTTPLimits(maxBodyBytes: InvokeEndpoint.maxSyncPayload)
         server = try HTTPEventServer(name: "invoke-api", port: port, limits: limits, errorResponder: InvokeEndpoint.errorResponse,
                                     turn: { [weak lab] serve in if let lab { lab.routingBurst(serve) } else { serve() } },
-                                    linger: lab.configuration.burstLinger) { [weak lab] request, respond in
+                                    linger: lab.configuration.burstLinger,
+                                    overloaded: LabError.service("The lab is out of file descriptors: raise the open-file limit (ulimit -n) or send fewer concurrent invocations.").response) { [weak lab] request, respond in
             guard let lab else { return respond(LabError.service("The lab is gone.").response) }
             InvokeEndpoint.route(request, lab: lab, respond: respond)
         }

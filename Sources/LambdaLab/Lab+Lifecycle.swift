@@ -24,8 +24,11 @@ extension Lab {
             Thread.sleep(forTimeInterval: configuration.sandboxDelay.milliseconds / 1000)
         }
         let id = environment.id
+        // Held here until the state has it, so a start that fails half-way stops it (no leaked listener).
+        var started: HTTPServer?
         do {
             let endpoint = try RuntimeEndpoint.server(lab: self, environmentID: id)
+            started = endpoint
             endpoint.start()
             // One mkdir, under a parent made once: a burst of starts creating nested directories
             // contended on the parent directory's lock (a quarter of the lab's CPU at N = 100).
@@ -64,8 +67,14 @@ extension Lab {
                 guard let self else { return }
                 DispatchQueue.global().async { self.initTimedOut(environmentID: id, limit: limit) }
             }
+        } catch let error as SocketError where error.isResourceExhaustion {
+            // The lab's own limit: the caller gets AWS's service error, and the function is not blamed.
+            started?.stop()
+            let message = "The lab could not start an execution environment (\(error)). Raise the open-file limit (ulimit -n) or send fewer concurrent invocations."
+            emit(environment, "[lab] \(message)", platform: true)
+            discard(environmentID: id, type: "ServiceException", message: message, serviceError: .service(message))
         } catch {
-            state.withLock { $0.environments[id]?.endpoint }?.stop()
+            started?.stop()
             discard(environmentID: id, type: "Runtime.InvalidEntrypoint", message: "\(error)")
         }
     }
@@ -245,13 +254,18 @@ extension Lab {
 
     /// Init did not finish within its limit (10 s on demand; reference §1.2).
     func initTimedOut(environmentID: String, limit: Duration) {
-        let assigned = state.withLock { state -> String?? in
+        let found = state.withLock { state -> (assigned: String?, starved: Bool)? in
             guard let environment = state.environments[environmentID], environment.phase == .initializing else { return nil }
             state.environments[environmentID]!.phase = .shuttingDown
-            return .some(environment.assigned)
+            return (environment.assigned, environment.endpoint?.wasStarved ?? false)
         }
-        guard let assigned else { return }
-        if let requestID = assigned {
+        guard let (assigned, starved) = found else { return }
+        if starved, let requestID = assigned {
+            // The runtime could not even connect: the lab had no descriptor to accept it with.
+            let message = "The lab could not accept the runtime's connection (out of file descriptors). Raise the open-file limit (ulimit -n) or send fewer concurrent invocations."
+            if let environment = state.withLock({ $0.environments[environmentID] }) { emit(environment, "[lab] \(message)", platform: true) }
+            state.withLock { $0.removeInFlight(requestID) }?.complete(.failure(.service(message)))
+        } else if let requestID = assigned {
             let message = "RequestId: \(requestID) Error: Init phase timed out after \(String(format: "%.2f", limit.milliseconds / 1000)) seconds"
             finishInvocation(requestID: requestID, environmentID: environmentID,
                              outcome: .failed(type: "Sandbox.Timedout", payload: Array(AWSErrorBody.function(type: "Sandbox.Timedout", message: message).utf8)),

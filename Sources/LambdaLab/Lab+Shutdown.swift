@@ -96,14 +96,17 @@ extension Lab {
         environmentGone()
     }
 
-    /// An environment that never got a process: its invocation fails, and it is forgotten.
-    func discard(environmentID: String, type: String, message: String) {
+    /// An environment that never got a process: its invocation fails, and it is forgotten. With a
+    /// `serviceError` the invocation fails as an invocation error (the lab's), not as a function error.
+    func discard(environmentID: String, type: String, message: String, serviceError: LabError? = nil) {
         let requestID = state.withLock { state -> String? in
             state.leaveIdle(environmentID)
             state.environments[environmentID]?.phase = .shuttingDown
             return state.environments[environmentID]?.assigned
         }
-        if let requestID {
+        if let requestID, let serviceError {
+            state.withLock { $0.removeInFlight(requestID) }?.complete(.failure(serviceError))
+        } else if let requestID {
             state.withLock { $0.inFlight[requestID]?.handedOutAt = Clock.now }
             finishInvocation(requestID: requestID, environmentID: environmentID,
                              outcome: .failed(type: type, payload: Array(AWSErrorBody.function(type: type, message: message).utf8)),

@@ -71,5 +71,12 @@ final class ProcessOutput: Sendable {
         }
     }
 
-    deinit { closeWriteEnd() }
+    /// A process that never started leaves its pipe to be closed here, both ends.
+    deinit {
+        closeWriteEnd()
+        pending.withLock { state in
+            if !state.closed { close(fd) }
+            state.closed = true
+        }
+    }
 }

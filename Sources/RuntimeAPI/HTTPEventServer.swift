@@ -1,4 +1,5 @@
 import CEpoll
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -34,10 +35,17 @@ public final class HTTPEventServer: Sendable {
     private let errorResponder: HTTPServer.ErrorResponder
     private let name: String
     private let state = Mutex(State())
+    /// What a client gets when the process is out of descriptors: its connection is accepted on a
+    /// descriptor held in reserve for this, answered, and closed — so it never waits unanswered.
+    private let overloaded: HTTPResponse
+    private let spare = Mutex<Int32>(-1)
 
     private struct State {
         var stopped = false
         var connections: [Int32: Connection] = [:]
+        /// Connections with pipelined requests already buffered, left for the loop's next turn
+        /// once one had its share of this one.
+        var deferred: [Connection] = []
     }
 
     /// One client connection. Its reader is only touched by one thread at a time: the loop while
@@ -55,8 +63,11 @@ public final class HTTPEventServer: Sendable {
     public init(name: String, port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
                 errorResponder: @escaping HTTPServer.ErrorResponder = HTTPServer.plainError,
                 turn: @escaping Turn = { serve in serve() }, linger: Duration = .zero,
+                overloaded: HTTPResponse = .json(503, #"{"errorType":"ServiceUnavailable","errorMessage":"out of file descriptors"}"#),
                 handler: @escaping Handler) throws {
         self.name = name
+        self.overloaded = overloaded
+        spare.withLock { $0 = open("/dev/null", O_RDONLY | O_CLOEXEC) }
         self.turn = turn
         self.linger = linger
         listener = try Socket.listen(port: port)
@@ -93,6 +104,7 @@ public final class HTTPEventServer: Sendable {
     }
 
     deinit {
+        spare.withLock { if $0 >= 0 { close($0) } }
         close(epoll)
         close(wake.read)
         close(wake.write)
@@ -116,6 +128,11 @@ public final class HTTPEventServer: Sendable {
                 if fd == wake.read {
                     var drain = [UInt8](repeating: 0, count: 256)
                     while read(wake.read, &drain, drain.count) > 0 {}
+                    for connection in state.withLock({ state -> [Connection] in defer { state.deferred = [] }; return state.deferred }) {
+                        serveNext(connection)
+                        served += 1
+                        progressed = true
+                    }
                 } else if fd == listener.fd {
                     if acceptAll() { progressed = true }
                 } else if let connection = state.withLock({ $0.connections[fd] }) {
@@ -138,7 +155,24 @@ public final class HTTPEventServer: Sendable {
     @discardableResult
     private func acceptAll() -> Bool {
         var accepted = false
-        while let socket = try? listener.accept() {
+        while true {
+            let socket: Socket
+            do {
+                socket = try listener.accept()
+            } catch let error as SocketError where error.isResourceExhaustion {
+                // Out of descriptors. Answer one waiting client on the reserve descriptor, so it is
+                // told rather than left waiting; then stop watching the listener for a moment (a
+                // readable listener would wake the loop for ever, a spin).
+                refuseOne()
+                control(EPOLL_CTL_MOD, listener.fd, 0)
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { [weak self] in
+                    guard let self, !state.withLock({ $0.stopped }) else { return }
+                    control(EPOLL_CTL_MOD, listener.fd, EPOLLIN.rawValue)
+                }
+                return accepted
+            } catch {
+                return accepted
+            }
             let connection = Connection(socket, limits: limits)
             let admitted = state.withLock { state -> Bool in
                 guard !state.stopped else { return false }
@@ -149,7 +183,19 @@ public final class HTTPEventServer: Sendable {
             accepted = true
             control(EPOLL_CTL_ADD, socket.fd, EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
         }
-        return accepted
+    }
+
+    private func refuseOne() {
+        spare.withLock { spare in
+            guard spare >= 0 else { return }
+            close(spare)
+            if let socket = try? listener.accept() {
+                try? socket.send(overloaded.serialized(keepAlive: false))
+                socket.shutdown()
+                socket.close()
+            }
+            spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        }
     }
 
     private func control(_ operation: Int32, _ fd: Int32, _ events: UInt32) {
@@ -166,9 +212,11 @@ public final class HTTPEventServer: Sendable {
 
     /// Parses and dispatches the next complete request, or goes back to waiting for bytes.
     /// A loop, not recursion: pipelined requests answered at once (DryRun, errors) are served one
-    /// after another on this stack, however many the client sent.
+    /// after another on this stack — at most `share` of them, then the connection waits for the
+    /// loop's next turn, so one client cannot hold the loop however many requests it sent.
     private func serveNext(_ connection: Connection) {
-        while true {
+        let share = 64
+        for _ in 0..<share {
             let request: HTTPRequest
             do {
                 guard let next = try connection.reader.readRequest(expectContinue: {
@@ -216,6 +264,8 @@ public final class HTTPEventServer: Sendable {
             guard open else { return drop(connection) }
             if !connection.reader.hasBufferedBytes { return watch(connection) }
         }
+        state.withLock { $0.deferred.append(connection) }
+        _ = write(wake.write, [1], 1)
     }
 
     /// Forgets a connection. The descriptor is closed when the last reference goes (a handler may

@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// A small HTTP/1.1 server on 127.0.0.1, one thread per connection.
@@ -25,6 +26,11 @@ public final class HTTPServer: Sendable {
     private let errorResponder: ErrorResponder
     private let name: String
     private let state = Mutex(State())
+    private let starved = Atomic<Bool>(false)
+
+    /// Whether accepting a connection ever failed for lack of descriptors: then a peer that never
+    /// got through was the server's fault, not the peer's.
+    public var wasStarved: Bool { starved.load(ordering: .relaxed) }
 
     private struct State {
         var stopped = false
@@ -60,7 +66,17 @@ public final class HTTPServer: Sendable {
 
     private func acceptLoop() {
         while true {
-            guard let connection = try? listener.accept() else { break }
+            let connection: Socket
+            do {
+                connection = try listener.accept()
+            } catch let error as SocketError where error.isResourceExhaustion && !isStopped {
+                // Out of descriptors: the connection waits in the backlog until one is free.
+                starved.store(true, ordering: .relaxed)
+                usleep(10_000)
+                continue
+            } catch {
+                break
+            }
             let admitted = state.withLock { state -> Bool in
                 if state.stopped { return false }
                 state.connections[connection.fd] = connection

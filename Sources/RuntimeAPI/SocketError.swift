@@ -11,4 +11,8 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+
+    /// The process or the system ran out of descriptors (or memory for one): the caller's own
+    /// limit, not the peer's fault, and it passes when descriptors are closed.
+    public var isResourceExhaustion: Bool { [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(code) }
 }

@@ -1,0 +1,79 @@
+import Foundation
+import LabTestSupport
+import RuntimeAPI
+import Synchronization
+import Testing
+import Workbook
+
+/// A lab short of file descriptors answers every caller — with the function's answer or with AWS's
+/// service error — never blames the function, never hangs, and keeps serving afterwards.
+@Suite("Running out of file descriptors", .serialized, .timeLimit(.minutes(2)))
+struct DescriptorLimitTests {
+    @Test("a burst of 60 slow invocations at ulimit -n 128: every caller answered, no function error, the lab serves on")
+    func burstAtLowLimit() async throws {
+        try await exclusively {
+            let lab = try FunctionBinaries.path(of: "lab")
+            let worker = try FunctionBinaries.path(of: "worker")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n 128 && exec \"$0\" --port 0 --function plain=\"$1\"", lab, worker]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+            let port = try readPort(output.fileHandleForReading)
+            // Keep reading what the lab prints, so its log never fills the pipe and blocks it.
+            let lines = Mutex<[String]>([])
+            Thread {
+                while case let data = output.fileHandleForReading.availableData, !data.isEmpty {
+                    lines.withLock { $0.append(String(decoding: data, as: UTF8.self)) }
+                }
+            }.start()
+
+            // 60 callers at once, each call holding its environment for 300 ms.
+            let sockets = try (0..<60).map { _ in try Socket.connect(port: port) }
+            let body = Array(#"{"hangMs":300}"#.utf8)
+            for socket in sockets {
+                try socket.send(HTTPRequest(method: "POST", target: InvokeAPIPath.invocations("plain"), body: body).serialized(host: "127.0.0.1:\(port)"))
+            }
+            var answered = 0, succeeded = 0, serviceErrors = 0, functionErrors: [String] = []
+            for socket in sockets {
+                var timeout = timeval(tv_sec: 30, tv_usec: 0)
+                setsockopt(socket.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                guard let response = try? HTTPReader(socket: socket).readResponse() else { continue }
+                answered += 1
+                if let error = response.headers[AmazonHeaders.functionError] { functionErrors.append(error + " " + response.bodyText) }
+                else if response.status == 200 { succeeded += 1 }
+                else if response.headers[AmazonHeaders.errorType] != nil { serviceErrors += 1 }
+            }
+            print("ulimit -n 128, 60 at once: \(succeeded) succeeded, \(serviceErrors) answered with the lab's error, \(functionErrors.count) function errors")
+            #expect(answered == 60)
+            #expect(functionErrors.isEmpty, "\(functionErrors.prefix(3))")
+            #expect(succeeded + serviceErrors == 60)
+            #expect(succeeded > 0)
+            // And once the callers let go of their connections, it serves as before.
+            for socket in sockets { socket.close() }
+            let after = try HTTPClient(port: port).send(HTTPRequest(method: "POST", target: InvokeAPIPath.invocations("plain"), body: Array("{}".utf8)))
+            #expect(after.status == 200 && after.headers[AmazonHeaders.functionError] == nil)
+        }
+    }
+
+    func readPort(_ handle: FileHandle) throws -> UInt16 {
+        let marker = "listening on http://127.0.0.1:"
+        var text = ""
+        while true {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+            if let line = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: { $0.contains(marker) }) {
+                return try #require(UInt16(line[line.range(of: marker)!.upperBound...].prefix { $0.isNumber }))
+            }
+        }
+        throw LabTestError("the lab never printed its address: \(text)")
+    }
+}
+
+struct LabTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
