@@ -78,8 +78,10 @@ extension Lab {
         case .handOut(let parked, let environment):
             dispatch {
                 // Handed out now, not when routed: Duration starts when the runtime gets the event.
-                guard let handout = self.state.withLock({ state in
-                    state.inFlight[requestID] == nil ? nil : self.handOut(requestID, in: &state, at: Clock.now)
+                guard let handout = self.state.withLock({ state -> Handout? in
+                    guard state.inFlight[requestID] != nil else { return nil }
+                    state.inFlight[requestID]!.startLogged = true
+                    return self.handOut(requestID, in: &state, at: Clock.now)
                 }) else { return }
                 self.emit(environment, PlatformLog.start(requestID: requestID, version: environment.version), platform: true)
                 self.armTimeout(requestID: requestID, environmentID: environment.id, after: environment.configuration.timeout)

@@ -178,6 +178,8 @@ extension Lab {
         let end = PlatformLog.end(requestID: requestID)
         let reportLine = PlatformLog.report(report)
         if let environment {
+            // Every END has its START, also for an invocation that ended before its event was handed out.
+            if !invocation.startLogged { emit(environment, PlatformLog.start(requestID: requestID, version: invocation.version), platform: true) }
             emit(environment, end, platform: true)
             emit(environment, reportLine, platform: true)
         }

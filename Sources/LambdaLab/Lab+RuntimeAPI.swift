@@ -11,6 +11,7 @@ extension Lab {
     private enum NextStep {
         case answer(Handout, EnvironmentState)
         case parked
+        case supersede(@Sendable (NextAnswer) -> Void)
         case refuse(HTTPResponse)
     }
 
@@ -38,14 +39,20 @@ extension Lab {
                     return .refuse(Lab.runtimeError(403, "InvalidStateTransition",
                         "State transition from Running to Ready failed for runtime. Error: the invocation \(requestID) has not been answered."))
                 }
+                state.inFlight[requestID]!.startLogged = true
                 return .answer(handOut(requestID, in: &state, at: now), state.environments[environmentID]!)
             }
+            // A runtime that asks again (a new connection after a lost one) replaces its parked
+            // request; the old one is answered, not left waiting for ever.
+            let older = state.environments[environmentID]!.parkedNext
             state.environments[environmentID]!.parkedNext = { answer in
                 switch answer {
                 case .event(let handout): respond(handout.response)
                 case .stop: respond(Lab.runtimeError(500, "Runtime.ShuttingDown", "The execution environment is shutting down."))
+                case .superseded: respond(Lab.runtimeError(400, "InvalidStateTransition", "A newer next request from this runtime replaced this one."))
                 }
             }
+            if let older { return .supersede(older) }
             return .parked
         }
         switch step {
@@ -57,7 +64,23 @@ extension Lab {
             respond(handout.response)
         case .parked:
             provisionedEnvironmentReady(environmentID)
+        case .supersede(let older):
+            older(.superseded)
         }
+    }
+
+    /// The runtime sent a body over the 16 MB the lab reads: the invocation fails as AWS fails one
+    /// whose response is too large, instead of waiting for its timeout.
+    func runtimeSentTooMuch(environmentID: String) {
+        let requestID = state.withLock { state -> String? in
+            guard let requestID = state.environments[environmentID]?.assigned, state.inFlight[requestID]?.handedOutAt != nil else { return nil }
+            return requestID
+        }
+        guard let requestID else { return }
+        let message = "Response payload size exceeded maximum allowed payload size (\(Lab.maxResponseBytes) bytes)."
+        finishInvocation(requestID: requestID, environmentID: environmentID,
+                         outcome: .failed(type: "Function.ResponseSizeTooLarge",
+                                          payload: Array(AWSErrorBody.function(type: "Function.ResponseSizeTooLarge", message: message).utf8)))
     }
 
     /// `POST /runtime/invocation/{id}/response`.

@@ -69,7 +69,6 @@ extension Lab {
         environment.parkedNext?(.stop)
         let reason = environment.exitReason ?? "runtime exited"
         let line = "SHUTDOWN \(environment.id) (\(reason); process \(exit.awsDescription))"
-        emit(environment, line, platform: true)
         let record = ShutdownRecord(environmentID: environmentID, functionName: environment.functionName, reason: reason,
                                     exit: exit.awsDescription, at: offset(Clock.now))
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
@@ -91,6 +90,8 @@ extension Lab {
                              discardEnvironment: true)
             state.withLock { _ = $0.environments.removeValue(forKey: environmentID) }
         }
+        // After the invocation's END and REPORT: the environment outlived its last invocation.
+        emit(environment, line, platform: true)
         provisionedEnvironmentFailed(environmentID, reason: "runtime exited")
         try? FileManager.default.removeItem(atPath: environment.scratchDirectory)
         environmentGone()

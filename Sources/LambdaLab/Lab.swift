@@ -152,6 +152,11 @@ public final class Lab: Sendable {
             return Array(state.environments.keys)
         }
         guard let ids else { return }
+        // Callers still waiting get an answer, not a closed connection.
+        let waiting = state.withLock { state -> [InFlightInvocation] in
+            state.inFlight.keys.compactMap { state.removeInFlight($0) }
+        }
+        for invocation in waiting { invocation.complete(.failure(.service("The lab is shutting down; the invocation was stopped."))) }
         invokeServer.withLock { $0?.stop() }
         _ = abandonQueuedEvents()
         for id in ids { shutDown(environmentID: id, reason: "lab stopped") }

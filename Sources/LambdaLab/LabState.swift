@@ -203,6 +203,8 @@ struct InFlightInvocation {
     var handedOutAt: Instant?
     var logLines: [String] = []
     var logBytes = 0
+    /// START was printed (at hand-out); an invocation that ends before (an Init error) prints it with END.
+    var startLogged = false
     /// The invocation's timeout on the deadline thread, cancelled when it finishes.
     var timeoutToken: UInt64?
 }
@@ -212,6 +214,8 @@ enum NextAnswer: Sendable {
     case event(Handout)
     /// The environment is shutting down: answer 500 so the runtime exits (reference §2.2).
     case stop
+    /// A newer `GET /next` from the same environment replaced this one.
+    case superseded
 }
 
 /// The event as the runtime receives it in answer to `GET /next` (reference §2.3).

@@ -9,7 +9,11 @@ enum RuntimeEndpoint {
         // Responses up to 6 MB are accepted; up to 16 MB are read so the invocation can fail with
         // AWS's Function.ResponseSizeTooLarge instead of a dropped connection.
         let limits = HTTPLimits(maxBodyBytes: 16 * 1024 * 1024)
-        return try HTTPServer(name: "runtime-api \(environmentID)", limits: limits, errorResponder: errorResponse) { [weak lab] request, respond in
+        let errorResponder: HTTPServer.ErrorResponder = { [weak lab] error in
+            if case .bodyTooLarge = error { lab?.runtimeSentTooMuch(environmentID: environmentID) }
+            return errorResponse(error)
+        }
+        return try HTTPServer(name: "runtime-api \(environmentID)", limits: limits, errorResponder: errorResponder) { [weak lab] request, respond in
             guard let lab else { return respond(Lab.runtimeError(500, "Runtime.ShuttingDown", "The lab is gone.")) }
             // A parked `next` is answered later, by whoever assigns this environment its invocation.
             if request.path == RuntimeAPIPath.next, request.method == "GET" {

@@ -1,0 +1,60 @@
+import Foundation
+import LabTestSupport
+import RuntimeAPI
+import Synchronization
+import Testing
+@testable import LambdaLab
+
+/// The smaller ways a service must behave: callers always answered, log lines in AWS's order.
+@Suite("The lab behaves like a service", .serialized, .timeLimit(.minutes(2)))
+struct ServiceBehaviourTests {
+    @Test("a caller waiting when the lab stops gets 500 ServiceException, not a closed connection")
+    func shutdownAnswersCallers() async throws {
+        let lab = try Lab()
+        defer { lab.shutdown() }
+        try await exclusively {
+            let port = try lab.startInvokeAPI()
+            try lab.deploy(plainWorker(timeout: .seconds(10)))
+            let socket = try Socket.connect(port: port)
+            try socket.send(HTTPRequest(method: "POST", target: InvokeAPIPath.invocations("worker"), body: json(["hangMs": 3_000]))
+                .serialized(host: "127.0.0.1:\(port)"))
+            // Readiness: the invocation is running (handed to its environment).
+            for _ in 0..<500 where !lab.environments.contains(where: { $0.phase == "invoking" }) { try await Task.sleep(for: .milliseconds(10)) }
+            lab.shutdown()
+            let response = try HTTPReader(socket: socket).readResponse()
+            #expect(response.status == 500)
+            #expect(response.headers[AmazonHeaders.errorType] == "ServiceException")
+        }
+    }
+
+    @Test("a crash logs START, END, REPORT and only then SHUTDOWN")
+    func crashLogOrder() async throws {
+        let lines = Mutex<[String]>([])
+        var configuration = LabConfiguration()
+        configuration.log = { line in if line.isPlatform { lines.withLock { $0.append(line.text) } } }
+        try await withTestLab(configuration) { lab in
+            try lab.deploy(plainWorker())
+            _ = try await lab.invoke("worker", payload: json(["exit": 3]))
+            for _ in 0..<500 where !lines.withLock({ $0.contains { $0.hasPrefix("SHUTDOWN") } }) { try await Task.sleep(for: .milliseconds(10)) }
+            let kinds = lines.withLock { $0 }.map { String($0.prefix { $0 != " " }) }
+            #expect(kinds == ["START", "END", "REPORT", "SHUTDOWN"], "\(kinds)")
+        }
+    }
+
+    @Test("an Init error logs START before END and REPORT")
+    func initErrorLogOrder() async throws {
+        let lines = Mutex<[String]>([])
+        var configuration = LabConfiguration()
+        configuration.log = { line in if line.isPlatform { lines.withLock { $0.append(line.text) } } }
+        try await withTestLab(configuration) { lab in
+            var function = try plainWorker()
+            // The worker fails its Init when its database cannot be reached.
+            function.environment["WORKER_DB_ADDRESS"] = "127.0.0.1:1"
+            try lab.deploy(function)
+            let result = try await lab.invoke("worker")
+            #expect(result.functionError == "Unhandled")
+            let kinds = lines.withLock { $0 }.map { String($0.prefix { $0 != " " }) }.filter { $0 != "SHUTDOWN" }
+            #expect(kinds == ["START", "END", "REPORT"], "\(kinds)")
+        }
+    }
+}
