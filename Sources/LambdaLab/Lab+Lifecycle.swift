@@ -62,7 +62,8 @@ extension Lab {
                 onLine: { [weak self] line in self?.functionOutput(environmentID: id, line) },
                 onExit: { [weak self] exit in self?.processExited(environmentID: id, exit) })
             if killNow { process.signal(SIGKILL) }
-            let limit = environment.initializationType == "on-demand" ? configuration.initTimeout : max(.seconds(130), environment.configuration.timeout)
+            let limit = environment.suppressedInit ? environment.configuration.timeout
+                : environment.initializationType == "on-demand" ? configuration.initTimeout : max(.seconds(130), environment.configuration.timeout)
             deadlines.after(limit) { [weak self] in
                 guard let self else { return }
                 DispatchQueue.global().async { self.initTimedOut(environmentID: id, limit: limit) }
@@ -208,6 +209,22 @@ extension Lab {
                                                       functionError: record.functionError, record: record)))
     }
 
+    /// Moves an invocation whose environment's Init ran out to a new environment that re-runs Init
+    /// as part of the invocation.
+    func rerunInit(_ requestID: String, from environmentID: String) -> EnvironmentState? {
+        state.withLock { state -> EnvironmentState? in
+            guard let old = state.environments[environmentID], state.inFlight[requestID] != nil else { return nil }
+            state.environments[environmentID]!.assigned = nil
+            var replacement = state.newEnvironment(function: old.functionName, version: old.version, configuration: old.configuration,
+                                                   initializationType: "on-demand", scratchDirectory: scratchDirectory(for:), assigned: requestID)
+            replacement.suppressedInit = true
+            replacement.initReported = true   // no Init Duration: the Init is inside Duration
+            state.environments[replacement.id] = replacement
+            state.inFlight[requestID]!.environmentID = replacement.id
+            return replacement
+        }
+    }
+
     /// Adds a finished invocation to the window of records, letting the oldest go.
     func keep(_ record: InvocationRecord) {
         let bytes = record.logLines.reduce(0) { $0 + $1.utf8.count + 1 }
@@ -254,15 +271,32 @@ extension Lab {
         shutDown(environmentID: environmentID, reason: "timeout", immediately: true)
     }
 
-    /// Init did not finish within its limit (10 s on demand; reference §1.2).
+    /// Init did not finish within its limit (10 s on demand; reference §1.2). On demand, AWS then
+    /// re-runs Init inside the first invocation, bounded by the function timeout: the lab starts a
+    /// new environment for it. A re-run that also runs out is the invocation's timeout.
     func initTimedOut(environmentID: String, limit: Duration) {
-        let found = state.withLock { state -> (assigned: String?, starved: Bool)? in
+        let found = state.withLock { state -> (assigned: String?, starved: Bool, suppressed: Bool, onDemand: Bool)? in
             guard let environment = state.environments[environmentID], environment.phase == .initializing else { return nil }
             state.environments[environmentID]!.phase = .shuttingDown
-            return (environment.assigned, environment.endpoint?.wasStarved ?? false)
+            return (environment.assigned, environment.endpoint?.wasStarved ?? false, environment.suppressedInit,
+                    environment.initializationType == "on-demand")
         }
-        guard let (assigned, starved) = found else { return }
-        if starved, let requestID = assigned {
+        guard let (assigned, starved, suppressed, onDemand) = found else { return }
+        if !starved, !suppressed, onDemand, let requestID = assigned, let replacement = rerunInit(requestID, from: environmentID) {
+            if let environment = state.withLock({ $0.environments[environmentID] }) {
+                emit(environment, "[lab] Init did not finish within \(String(format: "%.2f", limit.milliseconds / 1000)) s: it is re-run in \(replacement.id) inside the invocation (suppressed init), bounded by the function timeout", platform: true)
+            }
+            shutDown(environmentID: environmentID, reason: "init timeout; re-run inside the invocation", immediately: true)
+            starters.enqueue { self.start(replacement) }
+            return
+        }
+        if suppressed, let requestID = assigned {
+            let message = "RequestId: \(requestID) Error: Task timed out after \(String(format: "%.2f", limit.milliseconds / 1000)) seconds"
+            state.withLock { $0.inFlight[requestID]?.handedOutAt = $0.environments[environmentID]?.spawnedAt }
+            finishInvocation(requestID: requestID, environmentID: environmentID,
+                             outcome: .failed(type: "Sandbox.Timedout", payload: Array(AWSErrorBody.function(type: "Sandbox.Timedout", message: message).utf8)),
+                             discardEnvironment: true)
+        } else if starved, let requestID = assigned {
             // The runtime could not even connect: the lab had no descriptor to accept it with.
             let message = "The lab could not accept the runtime's connection (out of file descriptors). Raise the open-file limit (ulimit -n) or send fewer concurrent invocations."
             if let environment = state.withLock({ $0.environments[environmentID] }) { emit(environment, "[lab] \(message)", platform: true) }

@@ -9,7 +9,7 @@ extension Lab {
     static let maxResponseBytes = 6 * 1024 * 1024 + 100
 
     private enum NextStep {
-        case answer(Handout, EnvironmentState)
+        case answer(Handout, EnvironmentState, remaining: Duration?)
         case parked
         case supersede(@Sendable (NextAnswer) -> Void)
         case refuse(HTTPResponse)
@@ -40,7 +40,13 @@ extension Lab {
                         "State transition from Running to Ready failed for runtime. Error: the invocation \(requestID) has not been answered."))
                 }
                 state.inFlight[requestID]!.startLogged = true
-                return .answer(handOut(requestID, in: &state, at: now), state.environments[environmentID]!)
+                let handout = handOut(requestID, in: &state, at: now)
+                if environment.suppressedInit, let spawnedAt = environment.spawnedAt {
+                    // The re-run Init belongs to the invocation: Duration starts at the spawn.
+                    state.inFlight[requestID]!.handedOutAt = spawnedAt
+                    return .answer(handout, state.environments[environmentID]!, remaining: environment.configuration.timeout - (now - spawnedAt))
+                }
+                return .answer(handout, state.environments[environmentID]!, remaining: nil)
             }
             // A runtime that asks again (a new connection after a lost one) replaces its parked
             // request; the old one is answered, not left waiting for ever.
@@ -58,9 +64,9 @@ extension Lab {
         switch step {
         case .refuse(let response):
             respond(response)
-        case .answer(let handout, let environment):
+        case .answer(let handout, let environment, let remaining):
             emit(environment, PlatformLog.start(requestID: handout.requestID, version: environment.version), platform: true)
-            armTimeout(requestID: handout.requestID, environmentID: environmentID, after: environment.configuration.timeout)
+            armTimeout(requestID: handout.requestID, environmentID: environmentID, after: max(.milliseconds(1), remaining ?? environment.configuration.timeout))
             respond(handout.response)
         case .parked:
             provisionedEnvironmentReady(environmentID)

@@ -184,6 +184,10 @@ struct EnvironmentState {
     var exitReason: String?
     /// An idle check is pending on the deadline thread (at most one per environment).
     var idleCheckArmed = false
+    /// Started to re-run an Init that outran its 10 s inside the first invocation ("suppressed
+    /// init", reference §1.2): that Init is part of the invocation's Duration, bounded by the
+    /// function timeout, and its REPORT has no Init Duration.
+    var suppressedInit = false
 }
 
 /// An invocation between its arrival and its answer.

@@ -6,6 +6,7 @@ import Synchronization
 /// - `WORKER_DB_ADDRESS`: host:port of the stand-in database; unset → the worker uses no database.
 /// - `WORKER_CONNECT`: `init` (default: connect once, in the Init phase, and keep the connection)
 ///   or `handler` (connect inside the handler, on every invocation).
+/// - `WORKER_INIT_SLEEP_MS`: sleep this long in Init (a slow Init, to test Init's limits).
 ///
 /// Event fields, all optional: `key` (what to query), `queryMs` (ask the database for a slow query
 /// that takes this long — modeled, like all its latency), and three failure modes the tests use:
@@ -52,6 +53,7 @@ final class WorkerState: Sendable {
         connectInInit = (environment["WORKER_CONNECT"] ?? "init") != "handler"
         scratchFile = (environment["TMPDIR"] ?? "/tmp") + "/worker-was-here"
         initializationType = environment["AWS_LAMBDA_INITIALIZATION_TYPE"] ?? "unknown"
+        if let sleep = environment["WORKER_INIT_SLEEP_MS"].flatMap(UInt32.init) { usleep(sleep * 1000) }
         // Run the handler's own machinery once now, in Init (JSON coding, the scratch file, first use
         // of the runtime's code paths), so the first invocation is as fast as every later one. This
         // is what AWS advises for provisioned concurrency: do in init whatever you can.

@@ -58,3 +58,43 @@ struct ServiceBehaviourTests {
         }
     }
 }
+
+/// An on-demand Init that outruns its limit is re-run inside the first invocation (reference §1.2).
+@Suite("Suppressed init", .serialized, .timeLimit(.minutes(2)))
+struct SuppressedInitTests {
+    static func lab() -> LabConfiguration {
+        var configuration = LabConfiguration()
+        configuration.initTimeout = .milliseconds(400)   // AWS's 10 s, scaled down
+        return configuration
+    }
+
+    @Test("an Init over the limit is re-run in a new environment inside the invocation: no Init Duration, Duration includes it")
+    func rerunInsideInvocation() async throws {
+        try await withTestLab(Self.lab()) { lab in
+            var function = try plainWorker(timeout: .seconds(10))
+            function.environment["WORKER_INIT_SLEEP_MS"] = "700"
+            try lab.deploy(function)
+            let result = try await lab.invoke("worker")
+            let record = try #require(result.record)
+            #expect(result.functionError == nil)
+            #expect(record.coldStart && record.initDuration == nil)
+            #expect(record.duration >= .milliseconds(700))
+            #expect(record.billedDurationMs >= 700)
+            #expect(!record.logLines.last!.contains("Init Duration"))
+            #expect(lab.environmentsStarted == 2)
+        }
+    }
+
+    @Test("a re-run Init that outruns the function timeout ends the invocation with Sandbox.Timedout")
+    func rerunTimesOut() async throws {
+        try await withTestLab(Self.lab()) { lab in
+            var function = try plainWorker(timeout: .seconds(1))
+            function.environment["WORKER_INIT_SLEEP_MS"] = "1500"
+            try lab.deploy(function)
+            let result = try await lab.invoke("worker")
+            #expect(result.functionError == "Unhandled")
+            #expect(result.payloadText.contains("Sandbox.Timedout") && result.payloadText.contains("Task timed out after 1.00 seconds"))
+            #expect(result.record?.duration ?? .zero >= .milliseconds(1000))
+        }
+    }
+}
