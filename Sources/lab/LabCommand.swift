@@ -31,6 +31,7 @@ struct LabCommand {
         var configuration = LabConfiguration()
         configuration.accountConcurrency = options.accountConcurrency
         configuration.idleTimeout = .milliseconds(options.idleTimeoutSeconds * 1000)
+        configuration.asyncTimeScale = options.asyncTimeScale
         // Function output and platform lines, prefixed by function and environment, as they happen.
         configuration.log = { line in print("[\(line.functionName) \(line.environmentID)] \(line.text)") }
         let lab = try Lab(configuration: configuration)

@@ -32,6 +32,8 @@ struct LabOptions {
     var port: UInt16 = 9001
     var accountConcurrency = 1_000
     var idleTimeoutSeconds = 600.0
+    /// Scales the asynchronous queue's retry waits and event age (1 = AWS's own times).
+    var asyncTimeScale = 1.0
     var workbookFunctions = true
     var dbHandshakeMs = 40.0
     var dbQueryMs = 5.0
@@ -57,6 +59,8 @@ struct LabOptions {
                                        "functions":{"hello":{"command":"…","cwd":"…","env":{},"timeout":3,"memorySize":128}}}
           --account-concurrency N      account concurrency limit (AWS default 1000)
           --idle-timeout SECONDS       how long an idle environment is kept (default 600)
+          --async-time-scale X         scale Event retries' waits and maximum age (default 1 = AWS's: ~1 and ~2 min
+                                       after function errors, 1 s to 5 min after throttles); 0.01 = 100× faster
           --no-workbook-functions      deploy only the functions given here
           --db-handshake-ms MS         the workbook worker's modeled database handshake (default 40)
           --db-query-ms MS             the workbook worker's modeled query round trip (default 5)
@@ -123,6 +127,7 @@ struct LabOptions {
         case "--port": port = try Self.port(value)
         case "--account-concurrency": accountConcurrency = Int(try Self.number(option, value, in: 1...100_000))
         case "--idle-timeout": idleTimeoutSeconds = try Self.number(option, value, in: 0.1...86_400)
+        case "--async-time-scale": asyncTimeScale = try Self.number(option, value, in: 0.0001...1)
         case "--db-handshake-ms": dbHandshakeMs = try Self.number(option, value, in: 0...10_000)
         case "--db-query-ms": dbQueryMs = try Self.number(option, value, in: 0...10_000)
         case "--function":

@@ -121,6 +121,24 @@ class Boto3(unittest.TestCase):
         self.assertEqual(failed["FunctionError"], "Unhandled")
         self.assertEqual(json.loads(failed["Payload"].read())["errorType"], "WorkerError")
 
+    def test_event_invoke_config_and_async_retries(self):
+        client = LAB_PROCESS.client()
+        sink = "arn:aws:lambda:us-east-1:000000000000:function:orchestrator"
+        put = client.put_function_event_invoke_config(
+            FunctionName="worker", MaximumRetryAttempts=1, MaximumEventAgeInSeconds=120,
+            DestinationConfig={"OnFailure": {"Destination": sink}})
+        self.assertEqual(put["MaximumRetryAttempts"], 1)
+        got = client.get_function_event_invoke_config(FunctionName="worker")
+        self.assertEqual(got["MaximumEventAgeInSeconds"], 120)
+        self.assertEqual(got["DestinationConfig"]["OnFailure"]["Destination"], sink)
+        self.assertEqual(client.invoke(FunctionName="worker", InvocationType="Event", Payload=b'{"key":"e"}')["StatusCode"], 202)
+        with self.assertRaises(client.exceptions.InvalidParameterValueException):
+            client.put_function_event_invoke_config(FunctionName="worker",
+                                                    DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}})
+        client.delete_function_event_invoke_config(FunctionName="worker")
+        with self.assertRaises(client.exceptions.ResourceNotFoundException):
+            client.get_function_event_invoke_config(FunctionName="worker")
+
     def test_errors_raise_the_right_exception_classes(self):
         client = LAB_PROCESS.client()
         with self.assertRaises(client.exceptions.ResourceNotFoundException):
