@@ -117,3 +117,55 @@ struct KilledEnvironmentTests {
         #expect(quick.hasExited)   // reaped: still gone
     }
 }
+
+/// Runtimes that misbehave, written in bash against the Runtime API with `/dev/tcp`.
+@Suite("Misbehaving runtimes", .serialized, .timeLimit(.minutes(2)))
+struct MisbehavingRuntimeTests {
+    static let connect = #"exec 3<>/dev/tcp/127.0.0.1/${AWS_LAMBDA_RUNTIME_API##*:}; "#
+    static let next = #"printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n' >&FD; "#
+    /// Reads a response head from FD and sets `id` from Lambda-Runtime-Aws-Request-Id.
+    static let readHead = #"id=; len=0; while IFS= read -r line <&FD; do line=${line%$'\r'}; [ -z "$line" ] && break; echo "runtime read: $line"; case "$line" in [Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d:*) id=${line#*: };; [Cc]ontent-[Ll]ength:*) len=${line#*: };; esac; done; [ "$len" -gt 0 ] && read -r -N "$len" body <&FD; "#
+
+    static func function(_ script: String, timeout: Duration = .seconds(10)) -> FunctionConfiguration {
+        FunctionConfiguration(name: "bash", command: ["/bin/bash", "-c", script], timeout: timeout)
+    }
+
+    @Test("a response over 16 MB fails the invocation at once with Function.ResponseSizeTooLarge, not at its timeout")
+    func hugeResponse() async throws {
+        let script = Self.connect + Self.next.replacingOccurrences(of: "FD", with: "3") + Self.readHead.replacingOccurrences(of: "FD", with: "3")
+            + #"printf "POST /2018-06-01/runtime/invocation/$id/response HTTP/1.1\r\nHost: x\r\nContent-Length: 17000000\r\n\r\n" >&3; "#
+            + #"head -c 17000000 /dev/zero >&3; sleep 30"#
+        try await withTestLab { lab in
+            try lab.deploy(Self.function(script))
+            let result = try await lab.invoke("bash")
+            #expect(result.functionError == "Unhandled")
+            #expect(result.payloadText.contains("Function.ResponseSizeTooLarge"), "\(result.payloadText)")
+            #expect((result.record?.duration ?? .seconds(99)) < .seconds(9))
+        }
+    }
+
+    @Test("a second next from the same runtime replaces the first, which is answered instead of left waiting")
+    func secondNext() async throws {
+        // First invocation on connection 3; then a parked next on 3, a second next on 4 that
+        // replaces it (3 is answered 400), and the second invocation arrives on 4.
+        let respond = #"printf "POST /2018-06-01/runtime/invocation/$id/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}" >&FD; "#
+            + Self.readHead.replacingOccurrences(of: "FD", with: "FD")
+        let script = Self.connect + Self.next.replacingOccurrences(of: "FD", with: "3") + Self.readHead.replacingOccurrences(of: "FD", with: "3")
+            + respond.replacingOccurrences(of: "FD", with: "3")
+            + Self.next.replacingOccurrences(of: "FD", with: "3") + "sleep 0.2; "
+            + #"exec 4<>/dev/tcp/127.0.0.1/${AWS_LAMBDA_RUNTIME_API##*:}; "# + Self.next.replacingOccurrences(of: "FD", with: "4")
+            + #"IFS= read -r first <&3; echo "first next answered: $first"; "#
+            + Self.readHead.replacingOccurrences(of: "FD", with: "4") + respond.replacingOccurrences(of: "FD", with: "4") + "sleep 30"
+        let printed = Mutex<[String]>([])
+        var configuration = LabConfiguration()
+        configuration.log = { line in printed.withLock { $0.append(line.text) } }
+        try await withTestLab(configuration) { lab in
+            try lab.deploy(Self.function(script))
+            #expect(try await lab.invoke("bash").functionError == nil)
+            for _ in 0..<300 where !printed.withLock({ $0.contains { $0.hasPrefix("first next answered") } }) { try await Task.sleep(for: .milliseconds(10)) }
+            let second = try await lab.invoke("bash")
+            #expect(second.functionError == nil, "\(second.payloadText)")
+            #expect(printed.withLock { $0 }.contains { $0.contains("first next answered: HTTP/1.1 400") }, "\(printed.withLock { $0 })")
+        }
+    }
+}
