@@ -12,6 +12,13 @@ extension Lab {
     /// Accepts an event; the caller gets 202 at once. Returns the request ID.
     @discardableResult
     public func invokeAsync(_ functionName: String, qualifier: String? = nil, payload: [UInt8]) throws -> String {
+        let requestID = try enqueue(functionName, qualifier: qualifier, payload: payload, deliverNow: true)
+        return requestID
+    }
+
+    /// Queues an event. A destination's record is delivered from the deadline thread, never on the
+    /// stack of the event that ended, so chains of destinations cannot grow a stack.
+    func enqueue(_ functionName: String, qualifier: String?, payload: [UInt8], deliverNow: Bool = false) throws -> String {
         _ = try configuration(functionName, qualifier: qualifier)
         let event = QueuedEvent(requestID: UUID().uuidString.lowercased(), functionName: functionName, qualifier: qualifier,
                                 payload: payload.isEmpty ? Array("{}".utf8) : payload, acceptedAt: Clock.now)
@@ -22,7 +29,7 @@ extension Lab {
             return true
         }
         guard accepted else { throw LabError.service("The lab is stopped.") }
-        attempt(event.requestID)
+        if deliverNow { attempt(event.requestID) } else { deadlines.after(.zero) { [weak self] in self?.attempt(event.requestID) } }
         return event.requestID
     }
 
@@ -106,7 +113,7 @@ extension Lab {
         var sent = false
         if let target {
             let record = invocationRecord(event, condition: condition, result: result, status: status)
-            sent = (try? invokeAsync(target.name, qualifier: target.qualifier, payload: record)) != nil
+            sent = (try? enqueue(target.name, qualifier: target.qualifier, payload: record)) != nil
         }
         state.withLock { state in
             if case .succeeded = ending { state.eventCounts[event.functionName, default: EventCounts()].succeeded += 1 }
@@ -172,6 +179,9 @@ extension Lab {
             guard destination.contains(":function:"), let target = FunctionReference(parsing: destination),
                   (try? self.configuration(target.name, qualifier: target.qualifier)) != nil else {
                 throw LabError.invalidParameter("The destination ARN \(destination) is invalid. The lab supports Lambda function destinations only.")
+            }
+            guard target.name != functionName else {
+                throw LabError.invalidParameter("The destination ARN \(destination) is the function itself; a function cannot be its own destination.")
             }
         }
         var stored = config

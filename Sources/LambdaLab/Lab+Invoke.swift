@@ -80,22 +80,23 @@ extension Lab {
                 // An idle environment whose process died from outside (and is not reaped yet) never
                 // gets the event: the invocation goes to a new environment instead, as on AWS.
                 if environment.process?.hasExited == true, let replacement = self.replaceDeadEnvironment(environment.id, requestID: requestID) {
-                    self.starters.enqueue { self.start(replacement) }
+                    self.launch(replacement)
                     return
                 }
                 // Handed out now, not when routed: Duration starts when the runtime gets the event.
                 guard let handout = self.state.withLock({ state -> Handout? in
-                    guard state.inFlight[requestID] != nil else { return nil }
+                    // A newer `next` from this runtime may have taken the event meanwhile.
+                    guard state.inFlight[requestID] != nil, state.inFlight[requestID]!.handedOutAt == nil else { return nil }
                     state.inFlight[requestID]!.startLogged = true
                     return self.handOut(requestID, in: &state, at: Clock.now)
-                }) else { return }
+                }) else { return parked(.superseded) }
                 self.emit(environment, PlatformLog.start(requestID: requestID, version: environment.version), platform: true)
                 self.armTimeout(requestID: requestID, environmentID: environment.id, after: environment.configuration.timeout)
                 parked(.event(handout))
             }
         case .coldStart(let environment):
             // Off the caller's thread (it may be one of the cooperative pool's two).
-            dispatch { self.starters.enqueue { self.start(environment) } }
+            dispatch { self.launch(environment) }
         }
     }
 

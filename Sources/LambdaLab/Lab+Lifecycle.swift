@@ -12,6 +12,20 @@ extension Lab {
 
     // MARK: Init
 
+    /// Starts an environment on a starter thread, after the modeled sandbox delay if there is one
+    /// (microVM creation and code download that a laptop does not have: waited on the deadline
+    /// thread, so a burst's delays run side by side, as on AWS, and outside Init Duration).
+    func launch(_ environment: EnvironmentState) {
+        if configuration.sandboxDelay > .zero {
+            deadlines.after(configuration.sandboxDelay) { [weak self] in
+                guard let self else { return }
+                starters.enqueue { self.start(environment) }
+            }
+        } else {
+            starters.enqueue { self.start(environment) }
+        }
+    }
+
     /// Cold start: the environment's Runtime API endpoint, its scratch directory, then the process.
     /// Init Duration starts at the spawn and ends at the runtime's first `GET /next`.
     func start(_ environment: EnvironmentState) {
@@ -19,10 +33,6 @@ extension Lab {
         // `LabConfiguration.environmentNiceness`); on Linux a thread's nice value is its own, and a
         // child inherits it from its first instruction.
         if let niceness = configuration.environmentNiceness { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
-        if configuration.sandboxDelay > .zero {
-            // Modeled, not measured: microVM creation and code download that a laptop does not have.
-            Thread.sleep(forTimeInterval: configuration.sandboxDelay.milliseconds / 1000)
-        }
         let id = environment.id
         // Held here until the state has it, so a start that fails half-way stops it (no leaked listener).
         var started: HTTPServer?
@@ -39,7 +49,7 @@ extension Lab {
             let output = try ProcessOutput()
             let spawnedAt = Clock.now
             let proceed = state.withLock { state -> Bool in
-                guard let current = state.environments[id], current.phase != .shuttingDown else { return false }
+                guard !state.stopped, let current = state.environments[id], current.phase != .shuttingDown else { return false }
                 state.environments[id]!.endpoint = endpoint
                 state.environments[id]!.output = output
                 state.environments[id]!.spawnedAt = spawnedAt
@@ -213,7 +223,7 @@ extension Lab {
     /// as part of the invocation.
     func rerunInit(_ requestID: String, from environmentID: String) -> EnvironmentState? {
         state.withLock { state -> EnvironmentState? in
-            guard let old = state.environments[environmentID], state.inFlight[requestID] != nil else { return nil }
+            guard !state.stopped, let old = state.environments[environmentID], state.inFlight[requestID]?.environmentID == environmentID else { return nil }
             state.environments[environmentID]!.assigned = nil
             var replacement = state.newEnvironment(function: old.functionName, version: old.version, configuration: old.configuration,
                                                    initializationType: "on-demand", scratchDirectory: scratchDirectory(for:), assigned: requestID)
@@ -287,7 +297,7 @@ extension Lab {
                 emit(environment, "[lab] Init did not finish within \(String(format: "%.2f", limit.milliseconds / 1000)) s: it is re-run in \(replacement.id) inside the invocation (suppressed init), bounded by the function timeout", platform: true)
             }
             shutDown(environmentID: environmentID, reason: "init timeout; re-run inside the invocation", immediately: true)
-            starters.enqueue { self.start(replacement) }
+            launch(replacement)
             return
         }
         if suppressed, let requestID = assigned {

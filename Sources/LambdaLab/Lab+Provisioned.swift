@@ -62,7 +62,7 @@ extension Lab {
             return (publicConfig(qualifier, provisioned), toStart, toStop)
         }
         for id in toStop { shutDown(environmentID: id, reason: "provisioned concurrency lowered") }
-        for environment in toStart { starters.enqueue { self.start(environment) } }
+        for environment in toStart { launch(environment) }
         if toStart.isEmpty { checkProvisionedReady(functionName, qualifier: qualifier) }
         return config
     }
@@ -164,7 +164,7 @@ extension Lab {
             }
             return nil
         }
-        if let replacement { starters.enqueue { self.start(replacement) } }
+        if let replacement { launch(replacement) }
     }
 
     private func checkProvisionedReady(_ functionName: String, qualifier: String) {

@@ -120,6 +120,7 @@ extension Lab {
         let now = Clock.now
         let check = state.withLock { state -> (initializing: Bool, assigned: String?) in
             guard let environment = state.environments[environmentID], environment.phase == .initializing else { return (false, nil) }
+            state.environments[environmentID]!.phase = .shuttingDown   // so an Init timeout cannot act on it too
             state.environments[environmentID]!.initDuration = now - (environment.spawnedAt ?? now)
             if let assigned = environment.assigned { state.inFlight[assigned]?.handedOutAt = now }
             return (true, environment.assigned)

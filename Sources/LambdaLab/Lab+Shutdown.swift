@@ -50,7 +50,11 @@ extension Lab {
                 let environment = state.environments[environmentID]!
                 guard environment.phase == .idle, let since = environment.idleSince else { return (false, nil) }
                 let idleFor = now - since
-                return idleFor >= timeout ? (true, nil) : (false, timeout - idleFor)
+                guard idleFor >= timeout else { return (false, timeout - idleFor) }
+                // Out of the idle index now, under the same lock: no invocation can take it any more.
+                state.leaveIdle(environmentID)
+                state.environments[environmentID]!.phase = .shuttingDown
+                return (true, nil)
             }
             if verdict.expired { shutDown(environmentID: environmentID, reason: "idle for \(String(format: "%.2f", timeout.milliseconds / 1000)) s") }
             if let remaining = verdict.remaining { scheduleIdleCheck(environmentID: environmentID, after: remaining) }

@@ -167,12 +167,15 @@ public final class HTTPEventServer: Sendable {
                 control(EPOLL_CTL_MOD, listener.fd, 0)
                 DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { [weak self] in
                     guard let self, !state.withLock({ $0.stopped }) else { return }
+                    spare.withLock { if $0 < 0 { $0 = open("/dev/null", O_RDONLY | O_CLOEXEC) } }
                     control(EPOLL_CTL_MOD, listener.fd, EPOLLIN.rawValue)
                 }
                 return accepted
             } catch {
                 return accepted
             }
+            // Answers are written from this loop too: a client that never reads them costs it at most this.
+            socket.setSendTimeout(seconds: 5)
             let connection = Connection(socket, limits: limits)
             let admitted = state.withLock { state -> Bool in
                 guard !state.stopped else { return false }

@@ -77,6 +77,9 @@ public final class HTTPServer: Sendable {
             } catch {
                 break
             }
+            // An event is written to a parked runtime from whichever thread assigns it (the Invoke
+            // API's loop, too): a runtime that stops reading must not hold that thread for ever.
+            connection.setSendTimeout(seconds: 5)
             let admitted = state.withLock { state -> Bool in
                 if state.stopped { return false }
                 state.connections[connection.fd] = connection

@@ -83,6 +83,13 @@ public final class Socket: Sendable {
         }
     }
 
+    /// A `send` that cannot go on for this long fails instead of blocking: a peer that stopped
+    /// reading must not hold the thread (an event loop) that writes to it.
+    public func setSendTimeout(seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// Small request/response messages must not wait for Nagle's algorithm.
     private func setNoDelay() {
         var one: Int32 = 1

@@ -144,6 +144,9 @@ struct AsyncInvocationTests {
             #expect(bad.status == 400)
             let nowhere = try client.send(HTTPRequest(method: "PUT", target: path, body: json(["DestinationConfig": ["OnFailure": ["Destination": lab.arn("nope")]]])))
             #expect(nowhere.status == 400)
+            // A function cannot be its own destination (a loop of records with nothing to end it).
+            let itself = try client.send(HTTPRequest(method: "PUT", target: path, body: json(["DestinationConfig": ["OnFailure": ["Destination": lab.arn("worker")]]])))
+            #expect(itself.status == 400)
             #expect(try client.send(HTTPRequest(method: "DELETE", target: path)).status == 204)
             #expect(try client.send(HTTPRequest(method: "GET", target: path)).status == 404)
             let event = try client.send(HTTPRequest(method: "POST", target: InvokeAPIPath.invocations("worker"),
