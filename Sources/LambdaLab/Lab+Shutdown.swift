@@ -63,6 +63,7 @@ extension Lab {
 
     /// The process is gone (reaped). A caller still waiting gets `Runtime.ExitError` (reference §3.3).
     func processExited(environmentID: String, _ exit: ChildProcess.Exit) {
+        rerouteUnreadInvocation(environmentID)
         let removed = state.withLock { state -> (EnvironmentState, String?)? in
             state.leaveIdle(environmentID)
             guard let environment = state.environments.removeValue(forKey: environmentID) else { return nil }
@@ -99,6 +100,36 @@ extension Lab {
         provisionedEnvironmentFailed(environmentID, reason: "runtime exited")
         try? FileManager.default.removeItem(atPath: environment.scratchDirectory)
         environmentGone()
+    }
+
+    /// A process killed from outside (not by the lab) around the time its event was handed out. If
+    /// its Runtime API connection was reset (the event was still unread in its socket), or had
+    /// already ended when the event was sent, the function never ran: the invocation goes to a new
+    /// environment instead of failing, as on AWS.
+    func rerouteUnreadInvocation(_ environmentID: String) {
+        let candidate = state.withLock { state -> (requestID: String, handedOutAt: Instant?, endpoint: HTTPServer?)? in
+            guard let environment = state.environments[environmentID], environment.exitReason == nil,
+                  let requestID = environment.assigned, let invocation = state.inFlight[requestID] else { return nil }
+            return (requestID, invocation.handedOutAt, environment.endpoint)
+        }
+        guard let (requestID, handedOutAt, endpoint) = candidate else { return }
+        if let handedOutAt {
+            // The connection's own thread sees the end; give it a moment to (it ran on the same exit).
+            guard let endpoint else { return }
+            for _ in 0..<200 where endpoint.openConnections > 0 && !endpoint.sawConnectionReset { usleep(500) }
+            let endedBefore = endpoint.lastConnectionEnd.map { $0 <= handedOutAt } ?? false
+            guard endpoint.sawConnectionReset || endedBefore else { return }
+        }
+        let token = state.withLock { state -> UInt64? in
+            defer {
+                state.inFlight[requestID]?.handedOutAt = nil
+                state.inFlight[requestID]?.startLogged = false
+                state.inFlight[requestID]?.timeoutToken = nil
+            }
+            return state.inFlight[requestID]?.timeoutToken
+        }
+        if let token { deadlines.cancel(token) }
+        if let replacement = replaceDeadEnvironment(environmentID, requestID: requestID) { launch(replacement) }
     }
 
     /// An environment that never got a process: its invocation fails, and it is forgotten. With a

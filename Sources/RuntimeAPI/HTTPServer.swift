@@ -27,6 +27,18 @@ public final class HTTPServer: Sendable {
     private let name: String
     private let state = Mutex(State())
     private let starved = Atomic<Bool>(false)
+    private let reset = Atomic<Bool>(false)
+
+    /// Whether a peer ever reset its connection. A process that dies with unread data in its socket
+    /// resets the connection instead of closing it: for a runtime, the event it was sent was never read.
+    public var sawConnectionReset: Bool { reset.load(ordering: .relaxed) }
+
+    /// When a connection last ended (peer closed or reset).
+    public var lastConnectionEnd: ContinuousClock.Instant? { lastEnd.withLock { $0 } }
+    private let lastEnd = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Connections being served now.
+    public var openConnections: Int { state.withLock { $0.connections.count } }
 
     /// Whether accepting a connection ever failed for lack of descriptors: then a peer that never
     /// got through was the server's fault, not the peer's.
@@ -95,6 +107,7 @@ public final class HTTPServer: Sendable {
     /// One bad connection never takes the server down: every failure ends here.
     private func serve(_ connection: Socket) {
         defer {
+            lastEnd.withLock { $0 = .now }
             state.withLock { _ = $0.connections.removeValue(forKey: connection.fd) }
         }
         let reader = HTTPReader(socket: connection, limits: limits)
@@ -112,6 +125,9 @@ public final class HTTPServer: Sendable {
                     try? connection.send(errorResponder(error).serialized(keepAlive: false))
                     if case .bodyTooLarge = error { connection.lingeringDrain() }
                 }
+                return
+            } catch let error as SocketError where error.code == ECONNRESET {
+                reset.store(true, ordering: .relaxed)
                 return
             } catch {
                 return
