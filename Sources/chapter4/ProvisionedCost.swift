@@ -1,5 +1,5 @@
 /// What provisioned concurrency costs on AWS — modeled from published prices, not measured
-/// (reference §6.1, us-east-1, x86, as of 2026): capacity is billed from enable to disable,
+/// (https://aws.amazon.com/lambda/pricing/, us-east-1, x86, as of 2026): capacity is billed from enable to disable,
 /// whether or not anything is invoked.
 struct ProvisionedCost: Codable, Sendable {
     static let capacityPerGBSecond = 0.0000041667
@@ -15,7 +15,7 @@ struct ProvisionedCost: Codable, Sendable {
     /// Utilization above which provisioned is cheaper than on-demand:
     /// capacity / (on-demand duration − provisioned duration) ≈ 0.60.
     var breakEvenUtilization: Double
-    var source = "AWS Lambda pricing, us-east-1, x86 (workbook reference §6.1); modeled, not measured"
+    var source = "AWS Lambda pricing, us-east-1, x86 (aws.amazon.com/lambda/pricing); modeled, not measured"
 
     init(environments: Int, memoryMB: Int) {
         self.environments = environments
