@@ -106,14 +106,6 @@ final class ChildProcess: Sendable {
         thread.start()
     }
 
-    /// Whether the process has exited (even if not yet reaped), without reaping it.
-    var hasExited: Bool {
-        var info = siginfo_t()
-        let options = WEXITED | WNOHANG | WNOWAIT
-        if waitid(P_PID, id_t(pid), &info, options) != 0 { return true }   // already reaped: gone
-        return info._sifields._sigchld.si_pid == pid
-    }
-
     /// CPU time the process has used so far, all its threads, user and system: the kernel's own
     /// accounting (`clock_getcpuclockid`), in nanoseconds. nil once the process is gone.
     func cpuTime() -> Duration? {

@@ -12,8 +12,7 @@ extension Lab {
     /// Accepts an event; the caller gets 202 at once. Returns the request ID.
     @discardableResult
     public func invokeAsync(_ functionName: String, qualifier: String? = nil, payload: [UInt8]) throws -> String {
-        let requestID = try enqueue(functionName, qualifier: qualifier, payload: payload, deliverNow: true)
-        return requestID
+        try enqueue(functionName, qualifier: qualifier, payload: payload, deliverNow: true)
     }
 
     /// Queues an event. A destination's record is delivered from the deadline thread, never on the

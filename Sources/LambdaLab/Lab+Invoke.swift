@@ -77,12 +77,6 @@ extension Lab {
             break
         case .handOut(let parked, let environment):
             dispatch {
-                // An idle environment whose process died from outside (and is not reaped yet) never
-                // gets the event: the invocation goes to a new environment instead, as on AWS.
-                if environment.process?.hasExited == true, let replacement = self.replaceDeadEnvironment(environment.id, requestID: requestID) {
-                    self.launch(replacement)
-                    return
-                }
                 // Handed out now, not when routed: Duration starts when the runtime gets the event.
                 guard let handout = self.state.withLock({ state -> Handout? in
                     // A newer `next` from this runtime may have taken the event meanwhile.
@@ -97,22 +91,6 @@ extension Lab {
         case .coldStart(let environment):
             // Off the caller's thread (it may be one of the cooperative pool's two).
             dispatch { self.launch(environment) }
-        }
-    }
-
-    /// Moves an invocation from an environment whose process is gone to a new one (a cold start).
-    func replaceDeadEnvironment(_ environmentID: String, requestID: String) -> EnvironmentState? {
-        state.withLock { state -> EnvironmentState? in
-            guard let dead = state.environments[environmentID], state.inFlight[requestID] != nil else { return nil }
-            state.leaveIdle(environmentID)
-            state.environments[environmentID]!.assigned = nil
-            state.environments[environmentID]!.phase = .shuttingDown
-            state.environments[environmentID]!.parkedNext = nil
-            let replacement = state.newEnvironment(function: dead.functionName, version: dead.version, configuration: dead.configuration,
-                                                   initializationType: "on-demand", scratchDirectory: scratchDirectory(for:), assigned: requestID)
-            state.inFlight[requestID]!.environmentID = replacement.id
-            state.inFlight[requestID]!.coldStart = true
-            return replacement
         }
     }
 

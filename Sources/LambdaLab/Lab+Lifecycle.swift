@@ -219,46 +219,6 @@ extension Lab {
                                                       functionError: record.functionError, record: record)))
     }
 
-    /// Moves an invocation whose environment's Init ran out to a new environment that re-runs Init
-    /// as part of the invocation.
-    func rerunInit(_ requestID: String, from environmentID: String) -> EnvironmentState? {
-        state.withLock { state -> EnvironmentState? in
-            guard !state.stopped, let old = state.environments[environmentID], state.inFlight[requestID]?.environmentID == environmentID else { return nil }
-            state.environments[environmentID]!.assigned = nil
-            var replacement = state.newEnvironment(function: old.functionName, version: old.version, configuration: old.configuration,
-                                                   initializationType: "on-demand", scratchDirectory: scratchDirectory(for:), assigned: requestID)
-            replacement.suppressedInit = true
-            replacement.initReported = true   // no Init Duration: the Init is inside Duration
-            state.environments[replacement.id] = replacement
-            state.inFlight[requestID]!.environmentID = replacement.id
-            return replacement
-        }
-    }
-
-    /// Adds a finished invocation to the window of records, letting the oldest go.
-    func keep(_ record: InvocationRecord) {
-        let bytes = record.logLines.reduce(0) { $0 + $1.utf8.count + 1 }
-        state.withLock { state in
-            state.records.append(record)
-            state.recordLogBytes += bytes
-            state.invocationsByFunction[record.functionName, default: 0] += 1
-            var drop = 0
-            var dropped = 0
-            while state.records.count - drop > configuration.recordLimit
-                    || (state.recordLogBytes - dropped > configuration.recordLogBytesLimit && state.records.count - drop > 1) {
-                dropped += state.records[drop].logLines.reduce(0) { $0 + $1.utf8.count + 1 }
-                drop += 1
-            }
-            if drop > 0 {
-                // In chunks, so letting go is amortized O(1) per record.
-                let chunk = max(drop, min(state.records.count - 1, configuration.recordLimit / 10))
-                let removed = state.records[..<chunk].reduce(0) { $0 + $1.logLines.reduce(0) { $0 + $1.utf8.count + 1 } }
-                state.records.removeFirst(chunk)
-                state.recordLogBytes -= removed
-            }
-        }
-    }
-
     /// The function outran its timeout: the caller gets `Sandbox.Timedout` and the environment is
     /// discarded (AWS resets it; reference §8).
     func timeOut(requestID: String, environmentID: String) {
@@ -279,45 +239,5 @@ extension Lab {
                          outcome: .failed(type: "Sandbox.Timedout", payload: Array(AWSErrorBody.function(type: "Sandbox.Timedout", message: message).utf8)),
                          discardEnvironment: true)
         shutDown(environmentID: environmentID, reason: "timeout", immediately: true)
-    }
-
-    /// Init did not finish within its limit (10 s on demand; reference §1.2). On demand, AWS then
-    /// re-runs Init inside the first invocation, bounded by the function timeout: the lab starts a
-    /// new environment for it. A re-run that also runs out is the invocation's timeout.
-    func initTimedOut(environmentID: String, limit: Duration) {
-        let found = state.withLock { state -> (assigned: String?, starved: Bool, suppressed: Bool, onDemand: Bool)? in
-            guard let environment = state.environments[environmentID], environment.phase == .initializing else { return nil }
-            state.environments[environmentID]!.phase = .shuttingDown
-            return (environment.assigned, environment.endpoint?.wasStarved ?? false, environment.suppressedInit,
-                    environment.initializationType == "on-demand")
-        }
-        guard let (assigned, starved, suppressed, onDemand) = found else { return }
-        if !starved, !suppressed, onDemand, let requestID = assigned, let replacement = rerunInit(requestID, from: environmentID) {
-            if let environment = state.withLock({ $0.environments[environmentID] }) {
-                emit(environment, "[lab] Init did not finish within \(String(format: "%.2f", limit.milliseconds / 1000)) s: it is re-run in \(replacement.id) inside the invocation (suppressed init), bounded by the function timeout", platform: true)
-            }
-            shutDown(environmentID: environmentID, reason: "init timeout; re-run inside the invocation", immediately: true)
-            launch(replacement)
-            return
-        }
-        if suppressed, let requestID = assigned {
-            let message = "RequestId: \(requestID) Error: Task timed out after \(String(format: "%.2f", limit.milliseconds / 1000)) seconds"
-            state.withLock { $0.inFlight[requestID]?.handedOutAt = $0.environments[environmentID]?.spawnedAt }
-            finishInvocation(requestID: requestID, environmentID: environmentID,
-                             outcome: .failed(type: "Sandbox.Timedout", payload: Array(AWSErrorBody.function(type: "Sandbox.Timedout", message: message).utf8)),
-                             discardEnvironment: true)
-        } else if starved, let requestID = assigned {
-            // The runtime could not even connect: the lab had no descriptor to accept it with.
-            let message = "The lab could not accept the runtime's connection (out of file descriptors). Raise the open-file limit (ulimit -n) or send fewer concurrent invocations."
-            if let environment = state.withLock({ $0.environments[environmentID] }) { emit(environment, "[lab] \(message)", platform: true) }
-            state.withLock { $0.removeInFlight(requestID) }?.complete(.failure(.service(message)))
-        } else if let requestID = assigned {
-            let message = "RequestId: \(requestID) Error: Init phase timed out after \(String(format: "%.2f", limit.milliseconds / 1000)) seconds"
-            finishInvocation(requestID: requestID, environmentID: environmentID,
-                             outcome: .failed(type: "Sandbox.Timedout", payload: Array(AWSErrorBody.function(type: "Sandbox.Timedout", message: message).utf8)),
-                             discardEnvironment: true)
-        }
-        provisionedEnvironmentFailed(environmentID, reason: "Init phase timed out")
-        shutDown(environmentID: environmentID, reason: "init timeout", immediately: true)
     }
 }

@@ -129,7 +129,7 @@ extension Lab {
             return state.inFlight[requestID]?.timeoutToken
         }
         if let token { deadlines.cancel(token) }
-        if let replacement = replaceDeadEnvironment(environmentID, requestID: requestID) { launch(replacement) }
+        if let replacement = moveInvocation(requestID, from: environmentID) { launch(replacement) }
     }
 
     /// An environment that never got a process: its invocation fails, and it is forgotten. With a

@@ -21,7 +21,7 @@ struct DescriptorLimitTests {
             process.standardOutput = output
             try process.run()
             defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
-            let port = try readPort(output.fileHandleForReading)
+            let port = try labPort(output.fileHandleForReading)
             // Keep reading what the lab prints, so its log never fills the pipe and blocks it.
             let lines = Mutex<[String]>([])
             Thread {
@@ -56,20 +56,6 @@ struct DescriptorLimitTests {
             let after = try HTTPClient(port: port).send(HTTPRequest(method: "POST", target: InvokeAPIPath.invocations("plain"), body: Array("{}".utf8)))
             #expect(after.status == 200 && after.headers[AmazonHeaders.functionError] == nil)
         }
-    }
-
-    func readPort(_ handle: FileHandle) throws -> UInt16 {
-        let marker = "listening on http://127.0.0.1:"
-        var text = ""
-        while true {
-            let data = handle.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-            if let line = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: { $0.contains(marker) }) {
-                return try #require(UInt16(line[line.range(of: marker)!.upperBound...].prefix { $0.isNumber }))
-            }
-        }
-        throw LabTestError("the lab never printed its address: \(text)")
     }
 }
 

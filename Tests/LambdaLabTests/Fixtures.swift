@@ -50,3 +50,19 @@ func waitForExit(_ pid: pid_t, timeoutMs: Int32 = 10_000) -> Bool {
     var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
     return poll(&descriptor, 1, timeoutMs) == 1
 }
+
+/// The port a `lab` process prints in its banner, read line by line from its standard output:
+/// readiness is that line, not a sleep, and other lines name other ports (the stand-in database's).
+func labPort(_ handle: FileHandle) throws -> UInt16 {
+    let marker = "listening on http://127.0.0.1:"
+    var text = ""
+    while true {
+        let data = handle.availableData
+        if data.isEmpty { break }
+        text += String(decoding: data, as: UTF8.self)
+        if let line = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: { $0.contains(marker) }) {
+            if let port = UInt16(line[line.range(of: marker)!.upperBound...].prefix { $0.isNumber }) { return port }
+        }
+    }
+    throw LabTestError("the lab never printed its address: \(text)")
+}

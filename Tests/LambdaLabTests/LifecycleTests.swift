@@ -34,19 +34,7 @@ struct LifecycleTests {
             try process.run()
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             // Readiness is the line that names the bound port.
-            // Read whole lines until that one: other lines name other ports (the stand-in database's).
-            let reader = output.fileHandleForReading
-            let marker = "listening on http://127.0.0.1:"
-            var text = ""
-            var banner: Substring?
-            while banner == nil {
-                let data = reader.availableData
-                if data.isEmpty { break }
-                text += String(decoding: data, as: UTF8.self)
-                banner = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first { $0.contains(marker) }
-            }
-            let line = try #require(banner, "the lab never printed its address: \(text)")
-            let port = try #require(UInt16(line[line.range(of: marker)!.upperBound...].prefix { $0.isNumber }))
+            let port = try labPort(output.fileHandleForReading)
             let response = try HTTPClient(port: port).send(HTTPRequest(
                 method: "POST", target: InvokeAPIPath.invocations("orchestrator"), body: Array(#"{"function":"worker","count":3}"#.utf8)))
             #expect(response.status == 200)

@@ -99,26 +99,7 @@ struct SuppressedInitTests {
     }
 }
 
-@Suite("An environment killed from outside", .serialized, .timeLimit(.minutes(2)))
-struct KilledEnvironmentTests {
-    @Test("a child that exited but is not reaped yet is seen as gone; a running one is not")
-    func hasExited() throws {
-        let quick = try ChildProcess.spawn(command: ["/bin/sh", "-c", "exit 0"], environment: [:], workingDirectory: nil,
-                                           processGroup: 0, output: try ProcessOutput())
-        let slow = try ChildProcess.spawn(command: ["/bin/sh", "-c", "sleep 5"], environment: [:], workingDirectory: nil,
-                                          processGroup: 0, output: try ProcessOutput())
-        defer { slow.signal(SIGKILL); var status: Int32 = 0; waitpid(slow.pid, &status, 0) }
-        var exited = false
-        for _ in 0..<500 where !exited { exited = quick.hasExited; usleep(10_000) }
-        #expect(exited)
-        #expect(!slow.hasExited)
-        var status: Int32 = 0
-        waitpid(quick.pid, &status, 0)
-        #expect(quick.hasExited)   // reaped: still gone
-    }
-}
 
-/// Runtimes that misbehave, written in bash against the Runtime API with `/dev/tcp`.
 @Suite("Misbehaving runtimes", .serialized, .timeLimit(.minutes(2)))
 struct MisbehavingRuntimeTests {
     static let connect = #"exec 3<>/dev/tcp/127.0.0.1/${AWS_LAMBDA_RUNTIME_API##*:}; "#

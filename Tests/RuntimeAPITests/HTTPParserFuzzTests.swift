@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import Testing
 @testable import RuntimeAPI
@@ -21,18 +22,11 @@ func parseBytes(_ bytes: [UInt8]) throws -> HTTPRequest? {
     let writer = Socket(fd: fds[0])
     let reader = HTTPReader(socket: Socket(fd: fds[1]), limits: HTTPLimits(maxHeadBytes: 8 * 1024, maxBodyBytes: 64 * 1024))
     // Written from another thread: a message larger than the socket buffer must not block us.
-    let done = Atomic_Flag()
-    Threads.start(name: "fuzz writer") { try? writer.send(bytes); writer.shutdown(); done.set() }
-    defer { while !done.isSet { usleep(100) } }
+    // The writer's end is an event (a semaphore), not a poll with a sleep.
+    let written = DispatchSemaphore(value: 0)
+    Threads.start(name: "fuzz writer") { try? writer.send(bytes); writer.shutdown(); written.signal() }
+    defer { written.wait() }
     return try reader.readRequest()
-}
-
-final class Atomic_Flag: @unchecked Sendable {
-    private var value = false
-    private var lock = pthread_mutex_t()
-    init() { pthread_mutex_init(&lock, nil) }
-    func set() { pthread_mutex_lock(&lock); value = true; pthread_mutex_unlock(&lock) }
-    var isSet: Bool { pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }; return value }
 }
 
 /// Randomized messages with a fixed seed: valid ones are read exactly, broken ones are refused
