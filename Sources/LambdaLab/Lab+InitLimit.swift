@@ -49,7 +49,7 @@ extension Lab {
     /// Init that ran out of time inside the invocation (`suppressedInit`: no Init Duration in its
     /// REPORT, the Init counted in Duration). Only the invocation's own environment can give it up.
     func moveInvocation(_ requestID: String, from environmentID: String, suppressedInit: Bool = false) -> EnvironmentState? {
-        state.withLock { state -> EnvironmentState? in
+        let moved = state.withLock { state -> (EnvironmentState, staleTimeout: UInt64?)? in
             guard !state.stopped, let old = state.environments[environmentID],
                   state.inFlight[requestID]?.environmentID == environmentID else { return nil }
             state.leaveIdle(environmentID)
@@ -63,7 +63,13 @@ extension Lab {
             state.environments[replacement.id] = replacement
             state.inFlight[requestID]!.environmentID = replacement.id
             state.inFlight[requestID]!.coldStart = true
-            return replacement
+            // Whatever was begun for it in the old environment starts again in the new one.
+            state.inFlight[requestID]!.handedOutAt = nil
+            state.inFlight[requestID]!.startLogged = false
+            defer { state.inFlight[requestID]!.timeoutToken = nil }
+            return (replacement, state.inFlight[requestID]!.timeoutToken)
         }
+        if let token = moved?.staleTimeout { deadlines.cancel(token) }
+        return moved?.0
     }
 }

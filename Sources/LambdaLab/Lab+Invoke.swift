@@ -79,8 +79,10 @@ extension Lab {
             dispatch {
                 // Handed out now, not when routed: Duration starts when the runtime gets the event.
                 guard let handout = self.state.withLock({ state -> Handout? in
-                    // A newer `next` from this runtime may have taken the event meanwhile.
-                    guard state.inFlight[requestID] != nil, state.inFlight[requestID]!.handedOutAt == nil else { return nil }
+                    // A newer `next` from this runtime may have taken the event meanwhile, or the
+                    // environment died and the invocation moved to another.
+                    guard let invocation = state.inFlight[requestID], invocation.handedOutAt == nil,
+                          invocation.environmentID == environment.id else { return nil }
                     state.inFlight[requestID]!.startLogged = true
                     return self.handOut(requestID, in: &state, at: Clock.now)
                 }) else { return parked(.superseded) }

@@ -63,6 +63,8 @@ extension Lab {
 
     /// The process is gone (reaped). A caller still waiting gets `Runtime.ExitError` (reference §3.3).
     func processExited(environmentID: String, _ exit: ChildProcess.Exit) {
+        // No invocation may be routed to it from now on, so what it holds is decided once.
+        state.withLock { $0.leaveIdle(environmentID) }
         rerouteUnreadInvocation(environmentID)
         let removed = state.withLock { state -> (EnvironmentState, String?)? in
             state.leaveIdle(environmentID)
@@ -103,9 +105,10 @@ extension Lab {
     }
 
     /// A process killed from outside (not by the lab) around the time its event was handed out. If
-    /// its Runtime API connection was reset (the event was still unread in its socket), or had
-    /// already ended when the event was sent, the function never ran: the invocation goes to a new
-    /// environment instead of failing, as on AWS.
+    /// its Runtime API connection was reset (the event was still unread in its socket), was seen
+    /// closed when the event was about to be written (so it was held back), or had already ended
+    /// when the event was sent, the function never ran: the invocation goes to a new environment
+    /// instead of failing, as on AWS.
     func rerouteUnreadInvocation(_ environmentID: String) {
         let candidate = state.withLock { state -> (requestID: String, handedOutAt: Instant?, endpoint: HTTPServer?)? in
             guard let environment = state.environments[environmentID], environment.exitReason == nil,
@@ -116,19 +119,10 @@ extension Lab {
         if let handedOutAt {
             // The connection's own thread sees the end; give it a moment to (it ran on the same exit).
             guard let endpoint else { return }
-            for _ in 0..<200 where endpoint.openConnections > 0 && !endpoint.sawConnectionReset { usleep(500) }
+            for _ in 0..<200 where endpoint.openConnections > 0 && !endpoint.sawConnectionReset && !endpoint.heldBackAnswer { usleep(500) }
             let endedBefore = endpoint.lastConnectionEnd.map { $0 <= handedOutAt } ?? false
-            guard endpoint.sawConnectionReset || endedBefore else { return }
+            guard endpoint.sawConnectionReset || endpoint.heldBackAnswer || endedBefore else { return }
         }
-        let token = state.withLock { state -> UInt64? in
-            defer {
-                state.inFlight[requestID]?.handedOutAt = nil
-                state.inFlight[requestID]?.startLogged = false
-                state.inFlight[requestID]?.timeoutToken = nil
-            }
-            return state.inFlight[requestID]?.timeoutToken
-        }
-        if let token { deadlines.cancel(token) }
         if let replacement = moveInvocation(requestID, from: environmentID) { launch(replacement) }
     }
 

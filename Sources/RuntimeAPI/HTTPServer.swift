@@ -28,10 +28,15 @@ public final class HTTPServer: Sendable {
     private let state = Mutex(State())
     private let starved = Atomic<Bool>(false)
     private let reset = Atomic<Bool>(false)
+    private let unsent = Atomic<Bool>(false)
 
     /// Whether a peer ever reset its connection. A process that dies with unread data in its socket
     /// resets the connection instead of closing it: for a runtime, the event it was sent was never read.
     public var sawConnectionReset: Bool { reset.load(ordering: .relaxed) }
+
+    /// Whether an answer was ever held back because its peer had already closed the connection
+    /// (before the connection's own thread noticed): for a runtime, the event was never sent.
+    public var heldBackAnswer: Bool { unsent.load(ordering: .relaxed) }
 
     /// When a connection last ended (peer closed or reset).
     public var lastConnectionEnd: ContinuousClock.Instant? { lastEnd.withLock { $0 } }
@@ -113,12 +118,21 @@ public final class HTTPServer: Sendable {
         let reader = HTTPReader(socket: connection, limits: limits)
         // One writer at a time on this connection, whichever thread answers.
         let writeLock = Mutex(())
+        let handling = HandlerTurn()
         while true {
             let request: HTTPRequest
             do {
                 guard let next = try reader.readRequest(expectContinue: {
                     try connection.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-                }) else { return }
+                }) else {
+                    // The peer closed. If it did so before a deferred answer reached it (a runtime
+                    // killed while parked), the answer brings a reset in a moment: wait for it briefly.
+                    if handling.deferredAnswerSent.load(ordering: .relaxed), connection.resetFollows(withinMilliseconds: 5) {
+                        reset.store(true, ordering: .relaxed)
+                    }
+                    return
+                }
+                handling.deferredAnswerSent.store(false, ordering: .relaxed)
                 request = next
             } catch let error as HTTPError {
                 if error != .truncated {
@@ -133,15 +147,30 @@ public final class HTTPServer: Sendable {
                 return
             }
             let keepAlive = request.keepAlive
+            handling.active.store(true, ordering: .relaxed)
             handler(request) { [self] response in
                 let open = keepAlive && !isStopped
+                // A deferred answer may come long after the request: the peer may be gone by then.
+                if !handling.active.load(ordering: .relaxed), connection.peerHasClosed {
+                    unsent.store(true, ordering: .relaxed)
+                    return connection.shutdown()
+                }
                 let sent = writeLock.withLock { _ in (try? connection.send(response.serialized(keepAlive: open))) != nil }
+                if sent, !handling.active.load(ordering: .relaxed) { handling.deferredAnswerSent.store(true, ordering: .relaxed) }
                 if !sent || !open { connection.shutdown() }
             }
+            handling.active.store(false, ordering: .relaxed)
             if !keepAlive { return }
         }
     }
 
+    /// Whether the connection's thread is inside the handler: an answer given then is immediate,
+    /// one given later is deferred (and its peer may have gone meanwhile).
+    private final class HandlerTurn: Sendable {
+        let active = Atomic<Bool>(false)
+        /// A deferred answer was written since the last request was read.
+        let deferredAnswerSent = Atomic<Bool>(false)
+    }
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
 

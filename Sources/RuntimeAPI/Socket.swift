@@ -138,6 +138,31 @@ public final class Socket: Sendable {
         }
     }
 
+    /// Whether the peer has closed or reset its side, seen without reading. A runtime killed while
+    /// parked in `GET /next` closes its socket before anyone reads the end of it; an answer written
+    /// then would be lost, so its writer asks first.
+    public var peerHasClosed: Bool {
+        // POLLRDHUP (0x2000) is Linux's "peer shut down writing"; Glibc's module hides it behind _GNU_SOURCE.
+        let readHangUp: Int16 = 0x2000
+        var descriptor = pollfd(fd: fd, events: readHangUp, revents: 0)
+        guard poll(&descriptor, 1, 0) == 1 else { return false }
+        return descriptor.revents & (readHangUp | Int16(POLLHUP) | Int16(POLLERR)) != 0
+    }
+
+    /// After the peer's end of stream: waits up to `milliseconds` for a reset to follow it, and says
+    /// whether one did. A peer that closed before data we wrote reached it answers that data with a
+    /// reset, even after its FIN; one that read everything and then closed sends none.
+    public func resetFollows(withinMilliseconds milliseconds: Int32) -> Bool {
+        // No events asked for: only an error or a full hang-up (what a reset brings) wakes the poll.
+        var descriptor = pollfd(fd: fd, events: 0, revents: 0)
+        guard poll(&descriptor, 1, milliseconds) == 1 else { return false }
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+        // Linux reports a reset that comes after the peer's FIN as EPIPE, before it as ECONNRESET.
+        return error == EPIPE || error == ECONNRESET
+    }
+
     /// Wakes every thread blocked on this socket (accept, recv) and ends the connection; the
     /// descriptor itself is released in `deinit`.
     public func shutdown() {

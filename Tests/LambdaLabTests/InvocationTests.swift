@@ -74,6 +74,44 @@ struct InvocationTests {
         }
     }
 
+    @Test("an idle environment killed from outside around an invoke: the invocation runs in a new environment, it does not fail")
+    func killedWhileIdle() async throws {
+        try await withTestLab { lab in
+            try lab.deploy(plainWorker())
+            _ = try await lab.invoke("worker")
+            // Killed and gone just before the invoke: the lab may not have seen the exit yet, and
+            // may not even have read the end of its connection; the event must not be sent into it.
+            for round in 0..<6 {
+                let idle = try #require(lab.environments.first { $0.phase == "idle" })
+                let pid = try #require(idle.pid)
+                kill(pid, SIGKILL)
+                #expect(waitForExit(pid))
+                let result = try await lab.invoke("worker")
+                #expect(result.functionError == nil, "round \(round): \(String(decoding: result.payload, as: UTF8.self))")
+                #expect(result.record?.environmentID != idle.id)
+            }
+            // Killed just after the event was written to it, before it could read it: the process
+            // is stopped first, so the event is certainly still unread in its socket when it dies.
+            for round in 0..<3 {
+                let idle = try #require(lab.environments.first { $0.phase == "idle" })
+                let pid = try #require(idle.pid)
+                kill(pid, SIGSTOP)
+                #expect(await waitUntil { processState(pid) == "T" })
+                async let result = lab.invoke("worker")
+                #expect(await waitUntil { lab.environments.contains { $0.id == idle.id && $0.phase == "invoking" } })
+                // The event is written right after it is routed, on the same thread; give that
+                // write a moment so the kill finds it in the socket (were it later, the lab would
+                // see the socket closed and hold it back, which reroutes it too).
+                try await Task.sleep(for: .milliseconds(20))
+                kill(pid, SIGKILL)
+                let answer = try await result
+                #expect(answer.functionError == nil, "round \(round): \(String(decoding: answer.payload, as: UTF8.self))")
+                #expect(answer.record?.coldStart == true)
+                #expect(answer.record?.environmentID != idle.id)
+            }
+        }
+    }
+
     @Test("a function that outruns its timeout gets Sandbox.Timedout and its environment is discarded")
     func timeout() async throws {
         try await withTestLab { lab in

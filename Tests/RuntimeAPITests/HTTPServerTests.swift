@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import RuntimeAPI
 
@@ -117,6 +118,52 @@ struct HTTPServerTests {
         server.stop()
         // A stopped listener stays readable (hung up); the loop must not spin on it.
         #expect(waitFor { loopThreads("stopcheck loop") == 0 }, "the loop thread still runs after stop()")
+    }
+
+    @Test("a deferred answer to a peer that has gone is held back, and the server says so; an immediate one is sent")
+    func heldBackAnswer() throws {
+        let parked = Mutex<(@Sendable (HTTPResponse) -> Void)?>(nil)
+        let server = try HTTPServer(name: "heldback") { request, respond in
+            if request.target == "/park" { parked.withLock { $0 = respond } } else { respond(HTTPResponse(status: 204)) }
+        }
+        server.start()
+        defer { server.stop() }
+        #expect(try HTTPClient(port: server.port).send(HTTPRequest(method: "GET", target: "/now")).status == 204)
+        #expect(!server.heldBackAnswer)
+        let socket = try Socket.connect(port: server.port)
+        try socket.send(Array("GET /park HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        #expect(waitFor { parked.withLock { $0 != nil } })
+        socket.close()   // the peer goes away while its request is parked, as a killed runtime does
+        #expect(waitFor { server.openConnections == 0 })
+        parked.withLock { $0 }?(HTTPResponse(status: 200))
+        #expect(server.heldBackAnswer)
+    }
+
+    @Test("data written to a peer that has closed brings a reset after its FIN; data it read does not")
+    func resetAfterClose() throws {
+        let listener = try Socket.listen(port: 0)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        // The peer closes first; what is written to it afterwards is never read.
+        let gone = try Socket.connect(port: listener.localPort)
+        let toGone = try listener.accept()
+        gone.close()
+        #expect(waitFor { toGone.peerHasClosed })
+        try toGone.send(Array("event".utf8))
+        // The FIN is read first (0), unless the reset overtook it (then the read reports it).
+        do {
+            #expect(try buffer.withUnsafeMutableBytes { try toGone.receive(into: $0) } == 0)
+            #expect(toGone.resetFollows(withinMilliseconds: 2_000))
+        } catch let error as SocketError {
+            #expect(error.code == ECONNRESET)
+        }
+        // The peer reads what was written, then closes: no reset.
+        let reader = try Socket.connect(port: listener.localPort)
+        let toReader = try listener.accept()
+        try toReader.send(Array("event".utf8))
+        #expect(try buffer.withUnsafeMutableBytes { try reader.receive(into: $0) } == 5)
+        reader.close()
+        #expect(try buffer.withUnsafeMutableBytes { try toReader.receive(into: $0) } == 0)
+        #expect(!toReader.resetFollows(withinMilliseconds: 50))
     }
 
     @Test("many pipelined requests answered at once do not grow the stack (no recursion per request)")
