@@ -31,11 +31,12 @@ public enum Narrative {
         if line.count > indent.count { print(line) }
     }
 
-    /// One step as every chapter shows it: heading, what to expect, the CloudWatch lines, the table.
-    public static func step(_ number: Int, _ step: StepOutcome, expect text: String) {
+    /// One step as every chapter shows it: heading, what to expect, the CloudWatch lines (unless a
+    /// step repeats a shape the reader has already seen line by line), the table.
+    public static func step(_ number: Int, _ step: StepOutcome, expect text: String, showLogs: Bool = true) {
         section("Step \(number) · \(step.name)")
         paragraph(text)
-        logs(step)
+        if showLogs { logs(step) }
         stepTable(step)
     }
 
@@ -93,15 +94,31 @@ public enum Narrative {
         print(table.render())
     }
 
+    /// What the figures are: who measured them, or which are AWS's rule applied to the lab's times.
+    public static func figures() {
+        print("")
+        paragraph("How to read these figures: latency and wall time are measured by the orchestrator; Duration and Init Duration are measured by the lab, and Init Duration here is a process start plus the function's init code, without the microVM start and code download AWS adds. Billed Duration is AWS's rule (rounded up to the next ms, Init included for a custom runtime) applied to the lab's times: modeled, not a bill.", indent: "")
+    }
+
     public static func claims(_ claims: [Claim]) {
         section("Claims")
         for claim in claims {
-            paragraph("\(claim.holds ? "✔ held" : "✘ did not hold"): \(claim.claim)", indent: "  ")
+            let mark = switch claim.verdict {
+            case .held: "✔ held"
+            case .didNotHold: "✘ did not hold"
+            case .notApplicable: "– not applicable"
+            }
+            paragraph("\(mark): \(claim.claim)", indent: "  ")
             paragraph(claim.evidence, indent: "      ")
         }
         let held = claims.filter(\.holds).count
+        let notApplicable = claims.filter { $0.verdict == .notApplicable }.count
         print("")
-        print("  \(held) of \(claims.count) claims held in this run.")
+        if notApplicable == 0 {
+            print("  \(held) of \(claims.count) claims held in this run.")
+        } else {
+            print("  \(held) of \(claims.count - notApplicable) applicable claims held in this run (\(notApplicable) not applicable with these options).")
+        }
     }
 
     /// The Outcome as one JSON object on stdout, and nothing else.

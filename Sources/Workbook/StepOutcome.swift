@@ -49,14 +49,55 @@ public struct StepOutcome: Codable, Sendable {
 
 /// One of a chapter's claims, and whether it held in this run.
 public struct Claim: Codable, Sendable {
+    /// A claim the run could not test (its options make it true by construction, or leave nothing
+    /// to compare) is "not applicable", with the reason — never "held".
+    public enum Verdict: String, Codable, Sendable {
+        case held
+        case didNotHold = "did not hold"
+        case notApplicable = "not applicable"
+    }
+
     public var claim: String
-    public var holds: Bool
-    /// The figures that decided it.
+    public var verdict: Verdict
+    /// The figures that decided it, or why it does not apply.
     public var evidence: String
+
+    public var holds: Bool { verdict == .held }
+    public var failed: Bool { verdict == .didNotHold }
 
     public init(_ claim: String, holds: Bool, evidence: String) {
         self.claim = claim
-        self.holds = holds
+        self.verdict = holds ? .held : .didNotHold
         self.evidence = evidence
+    }
+
+    /// A claim checked only when `unless` is nil; otherwise not applicable for that reason.
+    public init(_ claim: String, unless reason: String?, holds: @autoclosure () -> Bool, evidence: @autoclosure () -> String) {
+        self.claim = claim
+        if let reason {
+            self.verdict = .notApplicable
+            self.evidence = reason
+        } else {
+            self.verdict = holds() ? .held : .didNotHold
+            self.evidence = evidence()
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey { case claim, verdict, holds, evidence }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        claim = try container.decode(String.self, forKey: .claim)
+        verdict = try container.decode(Verdict.self, forKey: .verdict)
+        evidence = try container.decode(String.self, forKey: .evidence)
+    }
+
+    /// `holds` is written too, for readers of the JSON that only ask whether it held.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(claim, forKey: .claim)
+        try container.encode(verdict, forKey: .verdict)
+        try container.encode(holds, forKey: .holds)
+        try container.encode(evidence, forKey: .evidence)
     }
 }

@@ -17,6 +17,7 @@ extension Chapter1 {
             print("  database connections accepted: \(step.databaseConnections ?? 0) · billed in total: \(step.billedTotalMs) ms")
         }
         Narrative.summary(outcome.steps)
+        Narrative.figures()
         let inHandler = outcome.step("connect in handler"), inInit = outcome.step("connect in init")
         print("")
         Narrative.paragraph("Billed: \(inHandler.billedTotalMs) ms for connect-in-handler against \(inInit.billedTotalMs) ms for connect-in-init. For a custom runtime (provided.al2023) AWS bills the Init phase too, so the handshake in init is paid, but once per environment instead of once per invocation; since August 2025 the same holds for managed runtimes.", indent: "")

@@ -25,6 +25,7 @@ extension Chapter3 {
             }
         }
         Narrative.summary(outcome.steps)
+        Narrative.figures()
         let cold = outcome.step("cold burst"), sequential = outcome.step("sequential")
         print("")
         let billedCold = cold.invocations.map(\.billedDurationMs).reduce(0, +)

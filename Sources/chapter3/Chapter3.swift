@@ -69,7 +69,7 @@ enum Chapter3 {
 
     static func claims(_ steps: [StepOutcome], n: Int) -> [Claim] {
         let (cold, warm, bigger, sequential) = (steps[0], steps[1], steps[2], steps[3])
-        var claims = [
+        var claims: [Claim] = [
             Claim("\(n) concurrent invocations start \(n) execution environments, each with a cold start (Init Duration in its REPORT)",
                   holds: cold.environments == n && cold.coldStarts == n && cold.invocations.allSatisfy { $0.initDurationMs != nil },
                   evidence: "cold burst: \(cold.environments) environments, \(cold.coldStarts) cold starts"),
@@ -82,9 +82,11 @@ enum Chapter3 {
             Claim("\(n) invocations one after another need one environment and one cold start",
                   holds: sequential.environments == 1 && sequential.coldStarts == 1,
                   evidence: "sequential: \(sequential.environments) environment, \(sequential.coldStarts) cold start"),
-            Claim("Cold starts are what make the first burst slow: its p50 latency is more than 3 × the warm burst's",
-                  holds: cold.latency.p50 > 3 * warm.latency.p50,
-                  evidence: "p50 \(cold.latency.p50.ms2) ms cold vs \(warm.latency.p50.ms2) ms warm (\(String(format: "%.1f", cold.latency.p50 / max(warm.latency.p50, 0.001)))×)"),
+            // A relation that holds whatever the handler's length: a cold call waits for its Init,
+            // a warm one does not. (A ratio would not: with a 100 ms query both are mostly handler.)
+            Claim("Cold starts are what make the first burst slow: its p50 latency exceeds the warm burst's by at least half an Init Duration (p50)",
+                  holds: cold.latency.p50 - warm.latency.p50 >= 0.5 * cold.initDurations.p50,
+                  evidence: "p50 \(cold.latency.p50.ms2) ms cold vs \(warm.latency.p50.ms2) ms warm: \((cold.latency.p50 - warm.latency.p50).ms2) ms more; Init Duration p50 \(cold.initDurations.p50.ms2) ms"),
         ]
         // The experiment is only the lesson if each burst really was concurrent (DESIGN §8).
         let bursts = [cold, warm, bigger]
@@ -92,15 +94,14 @@ enum Chapter3 {
             "Each burst reached the lab at once: every request was routed before the first call of its burst finished",
             holds: bursts.allSatisfy(\.arrivedAtOnce),
             evidence: bursts.map { "\($0.name): arrived within \($0.arrivalSpreadMs.ms2) ms, first finish at \($0.firstFinishMs.ms2) ms" }.joined(separator: "; ")))
-        if n >= 2 {
-            // The cold starts overlap: one after another they would take the sum of their Inits and
-            // handlers; side by side the burst takes a fraction of that (on AWS, about one of them).
-            let serial = cold.invocations.map { ($0.initDurationMs ?? 0) + $0.durationMs }.reduce(0, +)
-            claims.append(Claim(
-                "The \(n) cold starts ran side by side: the whole burst took less than 3/4 of its Inits and handlers one after another",
-                holds: cold.wallMs < 0.75 * serial,
-                evidence: "cold burst wall time \(cold.wallMs.ms2) ms; Init + Duration summed over its \(n) calls \(serial.ms2) ms"))
-        }
+        // The cold starts overlap: one after another they would take the sum of their Inits and
+        // handlers; side by side the burst takes a fraction of that (on AWS, about one of them).
+        let serial = cold.invocations.map { ($0.initDurationMs ?? 0) + $0.durationMs }.reduce(0, +)
+        claims.append(Claim(
+            "The \(n) cold starts ran side by side: the whole burst took less than 3/4 of its Inits and handlers one after another",
+            unless: n < 2 ? "with --concurrency 1 there is nothing to overlap" : nil,
+            holds: cold.wallMs < 0.75 * serial,
+            evidence: "cold burst wall time \(cold.wallMs.ms2) ms; Init + Duration summed over its \(n) calls \(serial.ms2) ms"))
         return claims
     }
 }

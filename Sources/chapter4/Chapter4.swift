@@ -13,12 +13,15 @@ enum Chapter4 {
         var dbQueryMs = 2.0
         /// The spillover burst's calls run a slow query, so all P + k are in flight at once.
         var slowQueryMs = 50
+        /// Part 2: chapter 3's fan-out of N, through aliases provisioned below, at and above N.
+        var fanOut = 10
 
         static let usage = """
-            usage: swift run chapter4 [--provisioned P] [--spillover K] [--slow-query-ms MS] [--db-handshake-ms MS] [--db-query-ms MS] [--json]
+            usage: swift run chapter4 [--provisioned P] [--spillover K] [--fan-out N] [--slow-query-ms MS] [--db-handshake-ms MS] [--db-query-ms MS] [--json]
 
               --provisioned P       provisioned concurrency on the alias `live`, 1–50 (default 10)
               --spillover K         extra invocations beyond P in the spillover burst, 1–50 (default 5)
+              --fan-out N           part 2: N calls at once, with P = N/2, N and 3N/2 provisioned, 2–30 (default 10)
               --slow-query-ms MS    the spillover burst's modeled slow query, 10–1000 (default 50)
               --db-handshake-ms MS  modeled database connection set-up, paid in init (default 40)
               --db-query-ms MS      modeled round trip of the handler's one query (default 2)
@@ -28,9 +31,10 @@ enum Chapter4 {
         init() {}
 
         init(arguments: [String]) throws {
-            let options = try CommandLineOptions(arguments, valued: ["provisioned", "spillover", "slow-query-ms", "db-handshake-ms", "db-query-ms"])
+            let options = try CommandLineOptions(arguments, valued: ["provisioned", "spillover", "fan-out", "slow-query-ms", "db-handshake-ms", "db-query-ms"])
             provisioned = try options.int("provisioned", default: provisioned, in: 1...50)
             spillover = try options.int("spillover", default: spillover, in: 1...50)
+            fanOut = try options.int("fan-out", default: fanOut, in: 2...30)
             slowQueryMs = try options.int("slow-query-ms", default: slowQueryMs, in: 10...1_000)
             dbHandshakeMs = try options.milliseconds("db-handshake-ms", default: dbHandshakeMs, in: 0...10_000)
             dbQueryMs = try options.milliseconds("db-query-ms", default: dbQueryMs, in: 0...10_000)
@@ -53,10 +57,11 @@ enum Chapter4 {
     }
 
     struct Metrics: Codable, Sendable {
-        /// Of the spillover burst, as CloudWatch would count them (reference §5.5).
+        /// Of the spillover burst, as CloudWatch would count them (chapters/aws-facts.md#metrics).
         var provisionedConcurrencyInvocations: Int
         var provisionedConcurrencySpilloverInvocations: Int
-        /// Provisioned environments busy at once / allocated.
+        /// Provisioned environments busy at the burst's peak / allocated: an instant peak, where
+        /// CloudWatch reports an average over a minute.
         var provisionedConcurrencyUtilization: Double
     }
 
@@ -70,7 +75,8 @@ enum Chapter4 {
         var allocation: Allocation
         var steps: [StepOutcome]
         var metrics: Metrics
-        var cost: ProvisionedCost
+        var sizing: Sizing
+        var cost: CostComparison
         var claims: [Claim]
 
         func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
@@ -81,7 +87,7 @@ enum Chapter4 {
         let database = try StandInDatabase(configuration: .init(handshake: .milliseconds(options.dbHandshakeMs),
                                                                 queryLatency: .milliseconds(options.dbQueryMs)))
         defer { database.stop() }
-        let (allocation, steps) = try await Lab.with { lab -> (Allocation, [StepOutcome]) in
+        let (allocation, steps, sizing) = try await Lab.with { lab -> (Allocation, [StepOutcome], Sizing) in
             try lab.startInvokeAPI()
             try lab.deploy(WorkbookFunctions.worker(database: database))
             try lab.deploy(WorkbookFunctions.orchestrator())
@@ -108,7 +114,8 @@ enum Chapter4 {
             // The same code as version 2, without provisioned concurrency: the before picture.
             try lab.publishVersion("worker")
             let baseline = try await FanOutStep.run(lab, name: "cold baseline", target: "worker", qualifier: "2", count: p)
-            return (allocation, [provisioned, spill, baseline])
+            let (sizing, sized) = try await Chapter4.sizing(lab, database: database, options: options)
+            return (allocation, [provisioned, spill, baseline] + sized, sizing)
         }
         let spill = steps[1]
         let onProvisioned = spill.invocations.filter { $0.initializationType == "provisioned-concurrency" }
@@ -117,8 +124,10 @@ enum Chapter4 {
                               provisionedConcurrencyUtilization: Double(Set(onProvisioned.map(\.environmentId)).count) / Double(p))
         return Outcome(provisioned: p, spillover: k, modeled: ModeledDatabase(dbHandshakeMs: options.dbHandshakeMs, dbQueryMs: options.dbQueryMs),
                        slowQueryMs: options.slowQueryMs,
-                       allocation: allocation, steps: steps, metrics: metrics, cost: ProvisionedCost(environments: p, memoryMB: 128),
-                       claims: claims(allocation, steps, metrics, p: p, k: k))
+                       allocation: allocation, steps: steps, metrics: metrics, sizing: sizing,
+                       cost: costComparison(provisioned: p, fanOut: options.fanOut, cold: steps.first { $0.name == "unqualified" }!,
+                                            onProvisioned: steps.first { $0.name == "sized equal" }!),
+                       claims: claims(allocation, steps, metrics, p: p, k: k) + sizingClaims(sizing, steps, handshakeMs: options.dbHandshakeMs))
     }
 
     static func claims(_ allocation: Allocation, _ steps: [StepOutcome], _ metrics: Metrics, p: Int, k: Int) -> [Claim] {

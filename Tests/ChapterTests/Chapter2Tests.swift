@@ -47,4 +47,20 @@ struct Chapter2Tests {
         let allHeld = outcome.claims.allSatisfy { $0.holds }
         #expect(allHeld, "\(outcome.claims.filter { !$0.holds }.map(\.evidence))")
     }
+
+    @Test("invocations further apart than the idle timeout each cold-start a new environment: nothing survives")
+    func gapBeyondIdleTimeout() async throws {
+        var options = Chapter2.Options()
+        options.invocations = 3
+        options.idleTimeoutMs = 200
+        options.gapMs = 400
+        let outcome = try await exclusively { try await Chapter2.run(options) }
+        let step = outcome.step("sequential")
+        #expect(step.environments == 3)
+        #expect(step.coldStarts == 3)
+        #expect(step.invocations.compactMap(\.invocationCount) == [1, 1, 1])
+        #expect(step.invocations.compactMap(\.foundScratchFile) == [false, false, false])
+        let allHeld = outcome.claims.allSatisfy { $0.holds }
+        #expect(allHeld, "\(outcome.claims.filter { !$0.holds }.map(\.evidence))")
+    }
 }

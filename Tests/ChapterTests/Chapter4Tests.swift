@@ -3,14 +3,16 @@ import Testing
 import Workbook
 @testable import chapter4
 
-/// Chapter 4's claims on one small run: provisioned concurrency 3 on `live`, 2 more to spill over.
+/// Chapter 4's claims on one small run: provisioned concurrency 3 on `live`, 2 more to spill over;
+/// part 2 with a fan-out of 4 (P = 2, 4 and 6).
 @Suite("Chapter 4: provisioned concurrency", .serialized, .timeLimit(.minutes(2)))
 struct Chapter4Tests {
-    static let (p, k) = (3, 2)
+    static let (p, k, n) = (3, 2, 4)
     static let outcome = Task {
         var options = Chapter4.Options()
         options.provisioned = p
         options.spillover = k
+        options.fanOut = n
         options.dbHandshakeMs = 60
         options.dbQueryMs = 2
         return try await exclusively { try await Chapter4.run(options) }
@@ -64,10 +66,40 @@ struct Chapter4Tests {
         #expect(allHeld, "\(outcome.claims.filter { !$0.holds }.map(\.evidence))")
     }
 
-    @Test("provisioned capacity is priced from the cited table: break-even utilization ≈ 60 %")
+    @Test("fan-out of 4 through aliases provisioned for 2, 4 and 6: 2, 0 and 0 cold starts; unqualified: 4; before READY: some")
+    func sizedToTheFanOut() async throws {
+        let outcome = try await Self.outcome.value
+        func onProvisioned(_ name: String) -> Int {
+            outcome.step(name).invocations.filter { $0.initializationType == "provisioned-concurrency" }.count
+        }
+        #expect(outcome.sizing.provisionedFor["sized below"] == 2)
+        #expect(outcome.step("sized below").coldStarts == 2)
+        #expect(onProvisioned("sized below") == 2)
+        #expect(outcome.step("sized equal").coldStarts == 0)
+        #expect(onProvisioned("sized equal") == Self.n)
+        #expect(outcome.step("sized above").coldStarts == 0)
+        #expect(onProvisioned("sized above") == Self.n)
+        #expect(outcome.step("unqualified").coldStarts == Self.n)
+        #expect(onProvisioned("unqualified") == 0)
+        #expect(outcome.sizing.statusWhenSentEarly == "IN_PROGRESS")
+        #expect(outcome.step("before READY").coldStarts >= 1)
+    }
+
+    @Test("the cost comparison uses this run's Billed Durations and the x86 prices, figure by figure")
     func cost() async throws {
-        let cost = try await Self.outcome.value.cost
+        let outcome = try await Self.outcome.value
+        let cost = outcome.cost
+        // 3 environments × 0.125 GB × 3,600 s × $0.0000041667
+        #expect(abs(cost.capacityPerHourUSD - 0.005625045) < 1e-12)
         #expect(abs(cost.breakEvenUtilization - 0.6) < 0.001)
-        #expect(abs(cost.capacityPerHourUSD - 3 * 0.125 * 3600 * 0.0000041667) < 1e-9)
+        #expect(cost.coldBurstBilledMs == outcome.step("unqualified").billedTotalMs)
+        #expect(cost.provisionedBurstBilledMs == outcome.step("sized equal").billedTotalMs)
+        // 4 requests at $0.20 per million + 0.125 GB × billed seconds × $0.0000166667
+        #expect(abs(cost.coldBurstUSD - (0.0000008 + 0.125 * Double(cost.coldBurstBilledMs) / 1_000 * 0.0000166667)) < 1e-15)
+        // 4 environments for an hour: 4 × 0.125 × 3,600 × $0.0000041667
+        #expect(abs(cost.fanOutCapacityPerHourUSD - 0.00750006) < 1e-12)
+        let breakEven = try #require(cost.breakEvenBurstsPerHour)
+        #expect(abs(breakEven * (cost.coldBurstUSD - cost.provisionedBurstUSD) - cost.fanOutCapacityPerHourUSD) < 1e-12)
+        #expect(try #require(cost.breakEvenBurstsPerHourWithAWSInit) < breakEven)
     }
 }

@@ -1,0 +1,85 @@
+import Foundation
+import LabTestSupport
+import Testing
+import Workbook
+@testable import chapter1
+@testable import chapter2
+@testable import chapter3
+@testable import chapter4
+
+/// Every `swift run chapterN …` a chapter page shows — in "Run it" and in "Try this" — is run here,
+/// in-process, with exactly the page's options: it must finish, and every claim it prints must hold
+/// or say why it does not apply. A page cannot ask a reader to run something that fails.
+@Suite("Chapter pages: every command they show", .serialized, .timeLimit(.minutes(5)))
+struct PageCommandTests {
+    static let chapters = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("chapters")
+
+    /// The distinct commands of one page, as argument lists (`--json` and `--help` dropped: they
+    /// change only how the same Outcome is printed).
+    static func commands(page prefix: String) throws -> [[String]] {
+        let files = try FileManager.default.contentsOfDirectory(atPath: chapters.path).filter { $0.hasPrefix(prefix) && $0.hasSuffix(".md") }
+        let file = try #require(files.first)
+        let text = try String(contentsOf: chapters.appendingPathComponent(file), encoding: .utf8)
+        let chapter = "chapter" + String(prefix.dropFirst().prefix(1))
+        var seen: [[String]] = []
+        for line in text.split(separator: "\n") {
+            var rest = Substring(line)
+            while let range = rest.range(of: "swift run \(chapter)") {
+                let tail = rest[range.upperBound...]
+                let end = tail.firstIndex { $0 == "`" || $0 == "#" || $0 == ")" || $0 == ":" } ?? tail.endIndex
+                let arguments = tail[..<end].split(separator: " ").map(String.init).filter { $0 != "--json" && $0 != "--help" }
+                if !seen.contains(arguments) { seen.append(arguments) }
+                rest = tail[end...]
+            }
+        }
+        return seen
+    }
+
+    static func check(_ claims: [Claim], _ command: [String]) {
+        let failed = claims.filter { $0.failed }
+        #expect(failed.isEmpty, "\(command.joined(separator: " ")): \(failed.map { $0.claim + " — " + $0.evidence })")
+        let anyHeld = claims.contains { $0.holds }
+        #expect(anyHeld, "\(command.joined(separator: " ")): no claim held")
+    }
+
+    @Test("chapter 1's page: every command it shows runs with no claim failing")
+    func chapter1() async throws {
+        let commands = try Self.commands(page: "01-")
+        #expect(commands.count >= 3)
+        for arguments in commands {
+            let outcome = try await exclusively { try await Chapter1.run(Chapter1.Options(arguments: arguments)) }
+            Self.check(outcome.claims, arguments)
+        }
+    }
+
+    @Test("chapter 2's page: every command it shows runs with no claim failing")
+    func chapter2() async throws {
+        let commands = try Self.commands(page: "02-")
+        #expect(commands.count >= 3)
+        for arguments in commands {
+            let outcome = try await exclusively { try await Chapter2.run(Chapter2.Options(arguments: arguments)) }
+            Self.check(outcome.claims, arguments)
+        }
+    }
+
+    @Test("chapter 3's page: every command it shows runs with no claim failing")
+    func chapter3() async throws {
+        let commands = try Self.commands(page: "03-")
+        #expect(commands.count >= 3)
+        for arguments in commands {
+            let outcome = try await exclusively { try await Chapter3.run(Chapter3.Options(arguments: arguments)) }
+            Self.check(outcome.claims, arguments)
+        }
+    }
+
+    @Test("chapter 4's page: every command it shows runs with no claim failing")
+    func chapter4() async throws {
+        let commands = try Self.commands(page: "04-")
+        #expect(commands.count >= 3)
+        for arguments in commands {
+            let outcome = try await exclusively { try await Chapter4.run(Chapter4.Options(arguments: arguments)) }
+            Self.check(outcome.claims, arguments)
+        }
+    }
+}
