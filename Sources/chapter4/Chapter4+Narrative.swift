@@ -53,7 +53,8 @@ extension Chapter4 {
             Narrative.arrival(step)
             if step.name == "spillover burst" {
                 let m = outcome.metrics
-                print("  ProvisionedConcurrencyInvocations \(m.provisionedConcurrencyInvocations) · ProvisionedConcurrencySpilloverInvocations \(m.provisionedConcurrencySpilloverInvocations) · utilization at the burst's peak \(Int(m.provisionedConcurrencyUtilization * 100)) % (an instant peak; CloudWatch's ProvisionedConcurrencyUtilization is a one-minute average)")
+                print("")
+                Narrative.paragraph("ProvisionedConcurrencyInvocations \(m.provisionedConcurrencyInvocations) · ProvisionedConcurrencySpilloverInvocations \(m.provisionedConcurrencySpilloverInvocations) · utilization at the burst's peak \(Int(m.provisionedConcurrencyUtilization * 100)) % (an instant peak; CloudWatch's ProvisionedConcurrencyUtilization is a one-minute average)")
             }
         }
         Narrative.summary(outcome.steps)
