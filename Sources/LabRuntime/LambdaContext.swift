@@ -2,7 +2,8 @@ import Foundation
 import RuntimeAPI
 
 /// What a handler knows about the invocation it serves, from the `GET /next` answer and the standard
-/// Lambda environment variables (reference §2.3, §2.7). Nothing in it is lab-specific.
+/// Lambda environment variables (chapters/aws-facts.md#next-event-headers, #environment-variables).
+/// Nothing in it is lab-specific.
 public struct LambdaContext: Sendable {
     public let requestID: String
     /// Unix epoch milliseconds by which the invocation must finish.

@@ -4,10 +4,11 @@ import RuntimeAPI
 /// The Runtime API client a function links, like a very small swift-aws-lambda-runtime.
 ///
 /// It reads `AWS_LAMBDA_RUNTIME_API` exactly as real runtimes do, so the same binary runs in the lab
-/// and as `bootstrap` on provided.al2023. Lifecycle (reference §1): run `initialize` once (the Init
-/// phase; an error goes to `/runtime/init/error`), then loop forever: `GET /next` → handler →
-/// `POST /response` or `/error`. The handler is synchronous on purpose: an environment serves one
-/// invocation at a time, so there is nothing to overlap, and no executor hop on the hot path.
+/// and as `bootstrap` on provided.al2023. Lifecycle (chapters/aws-facts.md#lifecycle): run
+/// `initialize` once (the Init phase; an error goes to `/runtime/init/error`), then loop forever:
+/// `GET /next` → handler → `POST /response` or `/error`. The handler is synchronous on purpose: an
+/// environment serves one invocation at a time, so there is nothing to overlap, and no executor hop
+/// on the hot path.
 public enum LambdaRuntime {
     public typealias Handler<State> = (State, [UInt8], LambdaContext) throws -> [UInt8]
 
@@ -52,7 +53,8 @@ public enum LambdaRuntime {
                     _ = try post(client, RuntimeAPIPath.error(context.requestID), error: error, fallbackType: nil)
                 }
             } catch {
-                // The Runtime API is gone or refused us: a runtime should exit (reference §2.2).
+                // The Runtime API is gone or refused us: a runtime should exit
+                // (chapters/aws-facts.md#runtime-api-endpoints).
                 Console.error("runtime loop ended: \(error)")
                 exit(1)
             }

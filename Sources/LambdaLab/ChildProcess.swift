@@ -10,7 +10,8 @@ final class ChildProcess: Sendable {
         case exited(Int32)
         case signaled(Int32)
 
-        /// As AWS words it: "exit status 1", "signal: killed" (reference §3.3).
+        /// As AWS words it: "exit status 1", "signal: killed"
+        /// (chapters/aws-facts.md#function-errors).
         var awsDescription: String {
             switch self {
             case .exited(let code): "exit status \(code)"

@@ -2,10 +2,11 @@ import Foundation
 import RuntimeAPI
 
 /// The control plane over HTTP, on the same port as the Invoke API, with AWS's paths and codes
-/// (botocore's model; reference §3.7): ListFunctions, GetFunction, GetFunctionConfiguration,
-/// PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias, ListAliases,
-/// Put/Get/Delete/ListProvisionedConcurrencyConfig(s), Put/Get/DeleteFunctionConcurrency,
-/// Put/Update/Get/DeleteFunctionEventInvokeConfig, GetAccountSettings. None of them waits, so they answer on the front door's loop.
+/// (botocore's model; chapters/aws-facts.md#control-plane-operations): ListFunctions, GetFunction,
+/// GetFunctionConfiguration, PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias,
+/// ListAliases, Put/Get/Delete/ListProvisionedConcurrencyConfig(s),
+/// Put/Get/DeleteFunctionConcurrency, Put/Update/Get/DeleteFunctionEventInvokeConfig,
+/// GetAccountSettings. None of them waits, so they answer on the front door's loop.
 enum ControlPlaneEndpoint {
     static func route(_ request: HTTPRequest, lab: Lab) -> HTTPResponse {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)

@@ -1,7 +1,8 @@
 import Foundation
 import RuntimeAPI
 
-/// The control plane's JSON shapes, member names as in botocore's Lambda model (reference §3.7).
+/// The control plane's JSON shapes, member names as in botocore's Lambda model
+/// (chapters/aws-facts.md#control-plane-operations).
 enum ControlPlaneJSON {
     static func body(_ object: Any) -> [UInt8] {
         Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8))

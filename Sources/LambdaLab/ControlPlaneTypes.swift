@@ -1,7 +1,8 @@
 import Foundation
 import Timing
 
-/// An alias: a name that points at a version (reference §3.7 CreateAlias).
+/// An alias: a name that points at a version (CreateAlias,
+/// chapters/aws-facts.md#control-plane-operations).
 public struct AliasConfiguration: Sendable, Codable, Equatable {
     public var name: String
     public var functionVersion: String
@@ -18,8 +19,9 @@ public struct VersionInfo: Sendable, Equatable {
     public static func == (a: VersionInfo, b: VersionInfo) -> Bool { a.version == b.version && a.configuration.name == b.configuration.name }
 }
 
-/// What Get/PutProvisionedConcurrencyConfig return (reference §3.7), plus the lab's record of
-/// when the status changed.
+/// What Get/PutProvisionedConcurrencyConfig return
+/// (chapters/aws-facts.md#control-plane-operations), plus the lab's record of when the status
+/// changed.
 public struct ProvisionedConcurrencyConfig: Sendable, Codable, Equatable {
     public struct StatusChange: Sendable, Codable, Equatable {
         public var status: String

@@ -2,7 +2,8 @@ import Foundation
 import Timing
 
 /// How a function's asynchronous (`Event`) invocations are retried and where their records go
-/// (`PutFunctionEventInvokeConfig`; reference §5.4). Defaults are AWS's.
+/// (`PutFunctionEventInvokeConfig`; chapters/aws-facts.md#asynchronous-invocation). Defaults are
+/// AWS's.
 public struct EventInvokeConfig: Sendable, Equatable {
     /// Retries after a function error: 0–2 (AWS default 2).
     public var maximumRetryAttempts: Int = 2
@@ -50,4 +51,23 @@ struct QueuedEvent: Sendable {
     /// Times the function ran this event (AWS's `approximateInvokeCount`).
     var invocations = 0
     var throttles = 0
+    /// The request IDs of the invocations that ran it.
+    var invocationRequestIDs: [String] = []
+}
+
+/// How one accepted event ended, for the chapters: when it was accepted and ended (from the lab's
+/// start), how many times it ran and was throttled, and its condition — `Success`,
+/// `RetriesExhausted`, `EventAgeExceeded`, `ZeroReservedConcurrency`, `ResourceNotFound` — and
+/// whether its record went to a destination.
+public struct EventEnding: Sendable, Codable, Equatable {
+    public let requestID: String
+    public let functionName: String
+    public let acceptedAtMs: Double
+    public let endedAtMs: Double
+    public let invocations: Int
+    public let throttles: Int
+    public let condition: String
+    public let destination: String?
+    /// The request IDs of the invocations that ran it, in order (the lab gives each its own).
+    public let invocationRequestIDs: [String]
 }

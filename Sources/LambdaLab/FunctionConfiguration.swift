@@ -8,10 +8,11 @@ public struct FunctionConfiguration: Sendable {
     public var command: [String]
     public var environment: [String: String]
     public var workingDirectory: String?
-    /// Memory Size in MB (AWS default 128, range 128–10,240; reference §5.1). The lab reports it and
-    /// measures Max Memory Used, but does not cap the process.
+    /// Memory Size in MB (AWS default 128, range 128–10,240; chapters/aws-facts.md#quotas). The lab
+    /// reports it and measures Max Memory Used, but does not cap the process.
     public var memorySizeMB: Int
-    /// Function timeout (AWS default 3 s, range 1–900 s; reference §8).
+    /// Function timeout (AWS default 3 s, range 1–900 s;
+    /// chapters/aws-facts.md#timeouts-and-crashes).
     public var timeout: Duration
     public var handler: String
     public var runtime: String
@@ -34,19 +35,27 @@ public struct FunctionConfiguration: Sendable {
 
 /// The lab's own settings: account limits and lifecycle timings, with AWS's values as defaults.
 public struct LabConfiguration: Sendable {
-    /// Account concurrency per Region (AWS default 1,000; reference §5.1).
+    /// Account concurrency per Region (AWS default 1,000; chapters/aws-facts.md#quotas).
     public var accountConcurrency: Int = 1_000
-    /// How long an idle environment is kept. AWS publishes no figure (reference §1.5, §1.6);
-    /// community measurements since 2019 saw about 10 minutes, so that is the default.
+    /// The unreserved concurrency the account must keep: reserving more is refused. AWS keeps 100
+    /// of its default 1,000; a lab with a small account limit (a chapter) may scale it down.
+    public var minimumUnreservedConcurrency: Int = 100
+    /// How fast each function may add environments (AWS: 1,000 every 10 s). A chapter scales it
+    /// down (`ScalingRate.aws(scaledDownBy:)`) so a burst larger than the rate fits on a laptop.
+    public var scalingRate: ScalingRate = .aws
+    /// How long an idle environment is kept. AWS publishes no figure
+    /// (chapters/aws-facts.md#freeze-thaw-and-reuse, #idle-reaping); community measurements since
+    /// 2019 saw about 10 minutes, so that is the default.
     public var idleTimeout: Duration = .seconds(600)
-    /// Init limit for on-demand environments (reference §1.2).
+    /// Init limit for on-demand environments (chapters/aws-facts.md#init-phase).
     public var initTimeout: Duration = .seconds(10)
     /// Between SIGTERM and SIGKILL at Shutdown (AWS gives a runtime without extensions up to 300 ms
     /// with external extensions and none without; the lab is generous so runtimes can exit cleanly).
     public var shutdownGrace: Duration = .milliseconds(300)
-    /// Modeled: microVM creation and code download before the process starts (reference §7.2).
-    /// Off by default; when set, it is waited before the spawn and, as on AWS, is not part of Init
-    /// Duration (which starts at the spawn) — only of the latency the caller sees.
+    /// Modeled: microVM creation and code download before the process starts
+    /// (chapters/aws-facts.md#firecracker). Off by default; when set, it is waited before the spawn
+    /// and, as on AWS, is not part of Init Duration (which starts at the spawn) — only of the
+    /// latency the caller sees.
     public var sandboxDelay: Duration = .zero
     /// Scheduling priority of execution environments (`nice`), below the lab's own. On AWS the
     /// service that routes invocations never shares CPU with function sandboxes; on a 2-core laptop
@@ -62,7 +71,8 @@ public struct LabConfiguration: Sendable {
     public var burstLinger: Duration = .microseconds(200)
     /// Scales the asynchronous queue's waits (retry after a function error: ~1 then ~2 min; after a
     /// throttle: 1 s doubling up to 5 min; maximum event age): 1 is AWS's time, 0.001 turns a
-    /// minute into 60 ms so a test or a chapter can watch retries in seconds (reference §5.4).
+    /// minute into 60 ms so a test or a chapter can watch retries in seconds
+    /// (chapters/aws-facts.md#asynchronous-invocation).
     public var asyncTimeScale: Double = 1
     /// How many finished invocations the lab keeps (`Lab.records`, the chapters' source), and how
     /// many bytes of their logs: older ones are let go, so a lab that runs for days stays small.

@@ -1,5 +1,6 @@
 /// A function as callers name it: `worker`, `worker:live`, `123456789012:function:worker`, or
-/// `arn:aws:lambda:us-east-1:123456789012:function:worker:1` (reference §3.1).
+/// `arn:aws:lambda:us-east-1:123456789012:function:worker:1`
+/// (chapters/aws-facts.md#invoke-request).
 public struct FunctionReference: Sendable, Equatable {
     public let name: String
     public let qualifier: String?
@@ -28,7 +29,7 @@ public struct FunctionReference: Sendable, Equatable {
         if let qualifier, qualifier.isEmpty { return nil }
     }
 
-    /// Letters, digits, hyphens and underscores, at most 64 (reference §3.1).
+    /// Letters, digits, hyphens and underscores, at most 64 (chapters/aws-facts.md#invoke-request).
     public static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 64 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }

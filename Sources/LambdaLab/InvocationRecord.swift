@@ -41,7 +41,8 @@ public struct InvocationResult: Sendable {
     public let requestID: String
     public let executedVersion: String
     public let payload: [UInt8]
-    /// "Unhandled" when the function or runtime failed (reference §3.2); nil on success.
+    /// "Unhandled" when the function or runtime failed (chapters/aws-facts.md#invoke-response); nil
+    /// on success.
     public let functionError: String?
     public let record: InvocationRecord?
 

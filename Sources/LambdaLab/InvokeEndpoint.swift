@@ -1,11 +1,12 @@
 import Foundation
 import RuntimeAPI
 
-/// The lab's front door: the Invoke API on 127.0.0.1 (reference §3.1–§3.6), and the control plane
-/// beside it (`ControlPlaneEndpoint`), so the orchestrator, aws-cli and boto3 call the lab the way
-/// they call AWS.
+/// The lab's front door: the Invoke API on 127.0.0.1 (chapters/aws-facts.md#invoke-api), and the
+/// control plane beside it (`ControlPlaneEndpoint`), so the orchestrator, aws-cli and boto3 call
+/// the lab the way they call AWS.
 final class InvokeEndpoint: Sendable {
-    /// 6 MB for synchronous and 1 MB for asynchronous (Event) payloads (reference §3.6).
+    /// 6 MB for synchronous and 1 MB for asynchronous (Event) payloads
+    /// (chapters/aws-facts.md#payload-limits).
     static let maxSyncPayload = 6 * 1024 * 1024
     static let maxEventPayload = 1024 * 1024
 
@@ -75,7 +76,8 @@ final class InvokeEndpoint: Sendable {
             if let error = lab.validate(reference.name, qualifier: qualifier) { return error.response }
             return HTTPResponse(status: 204, headers: [AmazonHeaders.amznRequestID: UUID().uuidString.lowercased()])
         case "Event":
-            // Queued: the caller does not wait; retries and destinations follow (reference §5.4).
+            // Queued: the caller does not wait; retries and destinations follow
+            // (chapters/aws-facts.md#asynchronous-invocation).
             do {
                 let requestID = try lab.invokeAsync(reference.name, qualifier: qualifier, payload: request.body)
                 return HTTPResponse(status: 202, headers: [AmazonHeaders.amznRequestID: requestID])
@@ -103,7 +105,7 @@ final class InvokeEndpoint: Sendable {
         }
     }
 
-    /// Base64 of the last 4 KB of the invocation's log (reference §3.2).
+    /// Base64 of the last 4 KB of the invocation's log (chapters/aws-facts.md#invoke-response).
     static func tail(_ lines: [String]) -> String {
         let log = Array((lines.joined(separator: "\n") + "\n").utf8)
         return Data(log.suffix(4096)).base64EncodedString()

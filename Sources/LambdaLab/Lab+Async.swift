@@ -2,12 +2,13 @@ import Foundation
 import RuntimeAPI
 import Timing
 
-/// Asynchronous invocation (`InvocationType: Event`), as AWS has it (reference §5.4): the event is
-/// accepted into a queue (202), sent to the function through the same router and concurrency as a
-/// synchronous call, retried after throttles (1 s doubling to 5 min, for up to the maximum event
-/// age) and after function errors (twice, ~1 then ~2 min later), and what finally fails goes to the
-/// on-failure destination — another function, invoked with AWS's invocation record — or is dropped
-/// with a log line saying why. Waits are scaled by `LabConfiguration.asyncTimeScale`.
+/// Asynchronous invocation (`InvocationType: Event`), as AWS has it
+/// (chapters/aws-facts.md#asynchronous-invocation): the event is accepted into a queue (202), sent
+/// to the function through the same router and concurrency as a synchronous call, retried after
+/// throttles (1 s doubling to 5 min, for up to the maximum event age) and after function errors
+/// (twice, ~1 then ~2 min later), and what finally fails goes to the on-failure destination —
+/// another function, invoked with AWS's invocation record — or is dropped with a log line saying
+/// why. Waits are scaled by `LabConfiguration.asyncTimeScale`.
 extension Lab {
     /// Accepts an event; the caller gets 202 at once. Returns the request ID.
     @discardableResult
@@ -37,6 +38,17 @@ extension Lab {
         state.withLock { $0.eventCounts[functionName] ?? EventCounts() }
     }
 
+    /// How the function's most recent events ended, oldest first.
+    public func eventEndings(_ functionName: String) -> [EventEnding] {
+        state.withLock { $0.eventEndings.filter { $0.functionName == functionName } }
+    }
+
+    /// Waits until none of the function's accepted events is still queued — each has ended.
+    public func waitForQueuedEvents(_ functionName: String) async {
+        // Polled, not slept through: the events end on the lab's own timers.
+        while eventCounts(functionName).queued > 0 { try? await Task.sleep(for: .milliseconds(5)) }
+    }
+
     private enum Ending {
         case succeeded(InvocationResult)
         case failed(condition: String, result: InvocationResult?, status: Int)
@@ -47,18 +59,23 @@ extension Lab {
         guard let event = state.withLock({ $0.queuedEvents[requestID] }) else { return }
         let config = eventInvokeConfig(event.functionName, qualifier: event.qualifier)
         if state.withLock({ $0.functions[event.functionName]?.reservedConcurrency }) == 0 {
-            // Reserved concurrency 0: straight to the destination, no retries (reference §5.4).
+            // Reserved concurrency 0: straight to the destination, no retries
+            // (chapters/aws-facts.md#asynchronous-invocation).
             return end(requestID, .failed(condition: "ZeroReservedConcurrency", result: nil, status: 429), config: config)
         }
         invoke(event.functionName, qualifier: event.qualifier, payload: event.payload) { [weak self] result in
             guard let self else { return }
             switch result {
             case .success(let answer) where answer.functionError == nil:
-                state.withLock { $0.queuedEvents[requestID]?.invocations += 1 }
+                state.withLock { state in
+                    state.queuedEvents[requestID]?.invocations += 1
+                    state.queuedEvents[requestID]?.invocationRequestIDs.append(answer.requestID)
+                }
                 end(requestID, .succeeded(answer), config: config)
             case .success(let answer):
                 let invocations = state.withLock { state -> Int in
                     state.queuedEvents[requestID]?.invocations += 1
+                    state.queuedEvents[requestID]?.invocationRequestIDs.append(answer.requestID)
                     return state.queuedEvents[requestID]?.invocations ?? 0
                 }
                 if invocations > config.maximumRetryAttempts {
@@ -114,10 +131,15 @@ extension Lab {
             let record = invocationRecord(event, condition: condition, result: result, status: status)
             sent = (try? enqueue(target.name, qualifier: target.qualifier, payload: record)) != nil
         }
+        let ended = EventEnding(requestID: requestID, functionName: event.functionName, acceptedAtMs: offset(event.acceptedAt).milliseconds,
+                                endedAtMs: offset(Clock.now).milliseconds, invocations: event.invocations, throttles: event.throttles,
+                                condition: condition, destination: sent ? destination : nil, invocationRequestIDs: event.invocationRequestIDs)
         state.withLock { state in
             if case .succeeded = ending { state.eventCounts[event.functionName, default: EventCounts()].succeeded += 1 }
             else if sent { state.eventCounts[event.functionName, default: EventCounts()].sentToDestination += 1 }
             else { state.eventCounts[event.functionName, default: EventCounts()].dropped += 1 }
+            state.eventEndings.append(ended)
+            if state.eventEndings.count > 2 * configuration.recordLimit { state.eventEndings.removeFirst(configuration.recordLimit) }
         }
         if case .failed = ending, !sent {
             let why = destination == nil ? "no on-failure destination" : "the destination \(destination!) could not be invoked"
@@ -125,7 +147,7 @@ extension Lab {
         }
     }
 
-    /// AWS's invocation record for a destination (reference §5.4).
+    /// AWS's invocation record for a destination (chapters/aws-facts.md#asynchronous-invocation).
     func invocationRecord(_ event: QueuedEvent, condition: String, result: InvocationResult?, status: Int) -> [UInt8] {
         let version = result?.executedVersion ?? "$LATEST"
         var response: [String: Any] = ["statusCode": status, "executedVersion": version]

@@ -2,11 +2,9 @@ import Foundation
 import RuntimeAPI
 
 /// The control plane: versions, aliases, reserved concurrency. Validation and messages follow what
-/// AWS answers (reference §3.7, §3.8), so the same mistakes fail the same way here.
+/// AWS answers (chapters/aws-facts.md#control-plane-operations, #validation-messages), so the same
+/// mistakes fail the same way here.
 extension Lab {
-    /// The account's unreserved concurrency may not drop below 100 (reference §5.1).
-    static let minimumUnreserved = 100
-
     func withFunction<T>(_ name: String, _ body: (inout FunctionState, inout LabState) throws -> T) throws -> T {
         try state.withLock { state in
             guard var function = state.functions[name] else { throw LabError.functionNotFound(arn(name)) }
@@ -82,7 +80,8 @@ extension Lab {
 
     // MARK: Reserved concurrency
 
-    /// PutFunctionConcurrency: reserved concurrency is both a cap and a guarantee (reference §5.2).
+    /// PutFunctionConcurrency: reserved concurrency is both a cap and a guarantee
+    /// (chapters/aws-facts.md#concurrency-model).
     @discardableResult
     public func putReservedConcurrency(_ functionName: String, _ executions: Int) throws -> Int {
         guard executions >= 0 else {
@@ -94,8 +93,8 @@ extension Lab {
                 throw LabError.invalidParameter(" ReservedConcurrentExecutions  \(executions) should not be lower than function's total provisioned concurrency [\(provisioned)].")
             }
             let otherReserved = state.totalReserved - (function.reservedConcurrency ?? 0)
-            if configuration.accountConcurrency - otherReserved - executions < Lab.minimumUnreserved {
-                throw LabError.invalidParameter("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [\(Lab.minimumUnreserved)].")
+            if configuration.accountConcurrency - otherReserved - executions < configuration.minimumUnreservedConcurrency {
+                throw LabError.invalidParameter("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [\(configuration.minimumUnreservedConcurrency)].")
             }
             function.reservedConcurrency = executions
             return executions

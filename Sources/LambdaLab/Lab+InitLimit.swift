@@ -4,9 +4,10 @@ import Timing
 
 /// What happens when Init runs out of time, and moving an invocation to a new environment.
 extension Lab {
-    /// Init did not finish within its limit (10 s on demand; reference §1.2). On demand, AWS then
-    /// re-runs Init inside the first invocation, bounded by the function timeout: the lab starts a
-    /// new environment for it. A re-run that also runs out is the invocation's timeout.
+    /// Init did not finish within its limit (10 s on demand; chapters/aws-facts.md#init-phase). On
+    /// demand, AWS then re-runs Init inside the first invocation, bounded by the function timeout:
+    /// the lab starts a new environment for it. A re-run that also runs out is the invocation's
+    /// timeout.
     func initTimedOut(environmentID: String, limit: Duration) {
         let found = state.withLock { state -> (assigned: String?, starved: Bool, suppressed: Bool, onDemand: Bool)? in
             guard let environment = state.environments[environmentID], environment.phase == .initializing else { return nil }

@@ -6,7 +6,8 @@ import Timing
 extension Lab {
     /// Invokes a function synchronously (RequestResponse) and returns its answer.
     /// Throws `LabError` for invocation errors (unknown function, throttle); a function that fails
-    /// still *returns*, with `functionError` set, exactly as the Invoke API does (reference §3.2).
+    /// still *returns*, with `functionError` set, exactly as the Invoke API does
+    /// (chapters/aws-facts.md#invoke-response).
     public func invoke(_ functionName: String, qualifier: String? = nil, payload: [UInt8] = Array("{}".utf8)) async throws -> InvocationResult {
         try await withCheckedThrowingContinuation { continuation in
             invoke(functionName, qualifier: qualifier, payload: payload) { result in
@@ -59,6 +60,12 @@ extension Lab {
                 state.environments[id]!.parkedNext = nil
                 return .handOut(parked, state.environments[id]!)
             case .coldStart:
+                // The scaling rate: a new environment needs a token from the function's bucket.
+                let rate = configuration.scalingRate
+                var bucket = state.scalingBuckets[functionName] ?? ScalingBucket(rate, now: now)
+                let allowed = bucket.take(rate, now: now)
+                state.scalingBuckets[functionName] = bucket
+                guard allowed else { return .refuse(.throttled("FunctionInvocationRateLimitExceeded")) }
                 let environment = state.newEnvironment(function: functionName, version: version, configuration: functionConfiguration,
                                                        initializationType: "on-demand", scratchDirectory: scratchDirectory(for:),
                                                        assigned: requestID)
@@ -130,7 +137,8 @@ extension Lab {
                        traceID: Lab.traceID(), payload: invocation.payload)
     }
 
-    /// An X-Ray trace header: `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0` (reference §2.3).
+    /// An X-Ray trace header: `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0`
+    /// (chapters/aws-facts.md#next-event-headers).
     static func traceID() -> String {
         func hex(_ value: UInt64, _ digits: Int) -> String {
             let text = String(value, radix: 16)

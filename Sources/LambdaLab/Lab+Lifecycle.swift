@@ -90,7 +90,8 @@ extension Lab {
         }
     }
 
-    /// The environment variables of an execution environment (reference §2.7, DESIGN §3).
+    /// The environment variables of an execution environment
+    /// (chapters/aws-facts.md#environment-variables, DESIGN §3).
     func environmentVariables(_ environment: EnvironmentState, runtimeAPIPort: UInt16) -> [String: String] {
         let inherited = inheritedEnvironment
         var variables: [String: String] = ["TZ": ":UTC", "LANG": "en_US.UTF-8"]
@@ -220,7 +221,7 @@ extension Lab {
     }
 
     /// The function outran its timeout: the caller gets `Sandbox.Timedout` and the environment is
-    /// discarded (AWS resets it; reference §8).
+    /// discarded (AWS resets it; chapters/aws-facts.md#timeouts-and-crashes).
     func timeOut(requestID: String, environmentID: String) {
         let invocation = state.withLock { state -> InFlightInvocation? in
             guard let invocation = state.inFlight[requestID], invocation.environmentID == environmentID,

@@ -1,9 +1,10 @@
 import Foundation
 import Timing
 
-/// Provisioned concurrency (reference §6): environments initialised ahead of any invocation, with
-/// `AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency`, only on published versions and aliases.
-/// The configuration is IN_PROGRESS until every one of them has finished Init, then READY.
+/// Provisioned concurrency (chapters/aws-facts.md#provisioned-concurrency): environments
+/// initialised ahead of any invocation, with
+/// `AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency`, only on published versions and
+/// aliases. The configuration is IN_PROGRESS until every one of them has finished Init, then READY.
 extension Lab {
     /// PutProvisionedConcurrencyConfig. Returns at once, IN_PROGRESS; allocation runs in the
     /// background (`waitForProvisionedConcurrency` waits for it).
@@ -32,8 +33,8 @@ extension Lab {
                 let provisionedElsewhere = state.functions.filter { $0.key != functionName }.values
                     .flatMap { $0.provisioned.values.map(\.requested) }.reduce(0, +)
                 let unreserved = self.configuration.accountConcurrency - state.totalReserved - provisionedElsewhere - others - executions
-                if unreserved < Lab.minimumUnreserved {
-                    throw LabError.invalidParameter("Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [\(Lab.minimumUnreserved)].")
+                if unreserved < self.configuration.minimumUnreservedConcurrency {
+                    throw LabError.invalidParameter("Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [\(self.configuration.minimumUnreservedConcurrency)].")
                 }
             }
             // A new request replaces the old one (AWS: updates while IN_PROGRESS replace it).

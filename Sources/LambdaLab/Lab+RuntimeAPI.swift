@@ -3,9 +3,11 @@ import RuntimeAPI
 import Timing
 
 /// The lab's side of the Runtime API: what each environment's endpoint does with a request.
-/// Status codes and error bodies follow AWS's reference emulator (reference §2.2, §2.5).
+/// Status codes and error bodies follow AWS's reference emulator
+/// (chapters/aws-facts.md#runtime-api-endpoints, #runtime-api-errors).
 extension Lab {
-    /// The largest response a runtime may post: 6 MB + 100 bytes, as RIE (reference §2.5).
+    /// The largest response a runtime may post: 6 MB + 100 bytes, as RIE
+    /// (chapters/aws-facts.md#runtime-api-errors).
     static let maxResponseBytes = 6 * 1024 * 1024 + 100
 
     private enum NextStep {
@@ -26,7 +28,8 @@ extension Lab {
                 return .refuse(Lab.runtimeError(500, "Runtime.ShuttingDown", "The execution environment is shutting down."))
             }
             if environment.phase == .initializing {
-                // Init ends when the runtime first asks for work (reference §1.2): Init Duration.
+                // Init ends when the runtime first asks for work
+                // (chapters/aws-facts.md#init-phase): Init Duration.
                 environment.initDuration = now - (environment.spawnedAt ?? now)
                 environment.initCPUTime = environment.process?.cpuTime()
                 environment.phase = environment.assigned == nil ? .idle : .invoking
@@ -105,7 +108,7 @@ extension Lab {
 
     /// `POST /runtime/invocation/{id}/error`: the handler failed; the environment stays.
     /// The type comes from the body, else from `Lambda-Runtime-Function-Error-Type` (awslambdaric
-    /// sends only the body; reference interop notes).
+    /// sends only the body; Tests/interop/interop.py `test_handler_exception` relies on it).
     func runtimeInvocationError(environmentID: String, requestID: String, headers: HTTPHeaders, body: [UInt8]) -> HTTPResponse {
         if let refusal = checkActive(environmentID: environmentID, requestID: requestID) { return refusal }
         let (type, payload) = Lab.errorPayload(headers: headers, body: body)
@@ -114,7 +117,7 @@ extension Lab {
     }
 
     /// `POST /runtime/init/error`: Init failed. The error goes to the invocation waiting for this
-    /// environment, and the environment is discarded (reference §8).
+    /// environment, and the environment is discarded (chapters/aws-facts.md#timeouts-and-crashes).
     func runtimeInitError(environmentID: String, headers: HTTPHeaders, body: [UInt8]) -> HTTPResponse {
         let (type, payload) = Lab.errorPayload(headers: headers, body: body)
         let now = Clock.now
@@ -136,7 +139,8 @@ extension Lab {
         return .json(202, #"{"status":"OK"}"#)
     }
 
-    /// A response or error must name the invocation this environment is running (reference §2.5).
+    /// A response or error must name the invocation this environment is running
+    /// (chapters/aws-facts.md#runtime-api-errors).
     private func checkActive(environmentID: String, requestID: String) -> HTTPResponse? {
         state.withLock { state in
             guard let invocation = state.inFlight[requestID], invocation.environmentID == environmentID else {

@@ -61,7 +61,8 @@ extension Lab {
         }
     }
 
-    /// The process is gone (reaped). A caller still waiting gets `Runtime.ExitError` (reference §3.3).
+    /// The process is gone (reaped). A caller still waiting gets `Runtime.ExitError`
+    /// (chapters/aws-facts.md#function-errors).
     func processExited(environmentID: String, _ exit: ChildProcess.Exit) {
         // No invocation may be routed to it from now on, so what it holds is decided once.
         state.withLock { $0.leaveIdle(environmentID) }
@@ -75,7 +76,8 @@ extension Lab {
         environment.endpoint?.stop()
         environment.parkedNext?(.stop)
         let reason = environment.exitReason ?? "runtime exited"
-        let line = "SHUTDOWN \(environment.id) (\(reason); process \(exit.awsDescription))"
+        // AWS writes no log line when it removes an environment: this one is marked as the lab's.
+        let line = "[lab] SHUTDOWN \(environment.id) (\(reason); process \(exit.awsDescription))"
         let record = ShutdownRecord(environmentID: environmentID, functionName: environment.functionName, reason: reason,
                                     exit: exit.awsDescription, at: offset(Clock.now))
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in

@@ -1,7 +1,8 @@
 import RuntimeAPI
 
 /// An invocation or control-plane call the lab refuses, shaped as the AWS error it imitates
-/// (reference §3.4, §3.5): HTTP status, `X-Amzn-ErrorType`, body.
+/// (chapters/aws-facts.md#invocation-errors, #error-wire-format): HTTP status, `X-Amzn-ErrorType`,
+/// body.
 public struct LabError: Error, Sendable, CustomStringConvertible, Equatable {
     public let type: String
     public let status: Int

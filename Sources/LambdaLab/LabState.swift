@@ -27,6 +27,10 @@ struct LabState {
     var eventCounts: [String: EventCounts] = [:]
     /// Accepted events not yet ended, by request ID.
     var queuedEvents: [String: QueuedEvent] = [:]
+    /// How the most recent events ended (a window, as `records`).
+    var eventEndings: [EventEnding] = []
+    /// Each function's allowance for new environments (`LabConfiguration.scalingRate`).
+    var scalingBuckets: [String: ScalingBucket] = [:]
     /// Invocations in flight, per function: kept as counts so routing never scans `inFlight`.
     private(set) var inFlightByFunction: [String: Int] = [:]
     /// Idle environments per function version, least recently used first. Routing picks from the end
@@ -141,7 +145,7 @@ struct FunctionState {
     }
 }
 
-/// One execution environment. Its phases are AWS's (reference §1, §9):
+/// One execution environment. Its phases are AWS's (chapters/aws-facts.md#lifecycle):
 ///
 ///     initializing ──first GET /next──▶ invoking ──response/error──▶ idle ──assigned──▶ invoking …
 ///          │ (provisioned: no invocation yet) ───────────────────────▶ idle
@@ -185,8 +189,8 @@ struct EnvironmentState {
     /// An idle check is pending on the deadline thread (at most one per environment).
     var idleCheckArmed = false
     /// Started to re-run an Init that outran its 10 s inside the first invocation ("suppressed
-    /// init", reference §1.2): that Init is part of the invocation's Duration, bounded by the
-    /// function timeout, and its REPORT has no Init Duration.
+    /// init", chapters/aws-facts.md#init-phase): that Init is part of the invocation's Duration,
+    /// bounded by the function timeout, and its REPORT has no Init Duration.
     var suppressedInit = false
 }
 
@@ -216,13 +220,15 @@ struct InFlightInvocation {
 /// What a parked `GET /next` receives.
 enum NextAnswer: Sendable {
     case event(Handout)
-    /// The environment is shutting down: answer 500 so the runtime exits (reference §2.2).
+    /// The environment is shutting down: answer 500 so the runtime exits
+    /// (chapters/aws-facts.md#runtime-api-endpoints).
     case stop
     /// A newer `GET /next` from the same environment replaced this one.
     case superseded
 }
 
-/// The event as the runtime receives it in answer to `GET /next` (reference §2.3).
+/// The event as the runtime receives it in answer to `GET /next`
+/// (chapters/aws-facts.md#next-event-headers).
 struct Handout: Sendable {
     let requestID: String
     let deadlineMs: Int64

@@ -1,7 +1,7 @@
 /// Where an invocation goes: a pure decision over the function's environments and the limits, kept
 /// apart from the lab's machinery so each rule can be tested on its own.
 ///
-/// Rules, in order (reference §1.3, §5.2, §5.4):
+/// Rules, in order (chapters/aws-facts.md#invoke-phase, #concurrency-model, #throttling):
 /// 1. Concurrency is the number of in-flight invocations. A function with reserved concurrency may
 ///    have at most that many in flight (`ReservedFunctionConcurrentInvocationLimitExceeded`);
 ///    functions without it share what the account has left after all reservations

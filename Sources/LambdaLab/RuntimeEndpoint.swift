@@ -47,7 +47,7 @@ enum RuntimeEndpoint {
 
     private static let methodNotAllowed = Lab.runtimeError(405, "MethodNotAllowed", "Method not allowed")
 
-    /// RIE's names for requests it cannot read (reference §2.5).
+    /// RIE's names for requests it cannot read (chapters/aws-facts.md#runtime-api-errors).
     private static let errorResponse: HTTPServer.ErrorResponder = { error in
         switch error {
         case .bodyTooLarge(let limit): Lab.runtimeError(413, "RequestEntityTooLarge", "Exceeded maximum allowed payload size (\(limit) bytes).")

@@ -1,18 +1,21 @@
 
 /// The JSON error bodies AWS sends, written once so every endpoint spells them the same way.
 public enum AWSErrorBody {
-    /// Runtime API errors (reference §2.5): `{"errorMessage":…,"errorType":…}`.
+    /// Runtime API errors (chapters/aws-facts.md#runtime-api-errors):
+    /// `{"errorMessage":…,"errorType":…}`.
     public static func runtime(type: String, message: String) -> String {
         json(["errorMessage": message, "errorType": type])
     }
 
-    /// A function error as the Invoke API returns it in the payload (reference §3.3).
+    /// A function error as the Invoke API returns it in the payload
+    /// (chapters/aws-facts.md#function-errors).
     public static func function(type: String, message: String) -> String {
         json(["errorMessage": message, "errorType": type])
     }
 
-    /// REST-JSON service errors (reference §3.5). The member is `message` or `Message` depending on
-    /// the exception, exactly as botocore's model says; `Type` is "User" or "Service".
+    /// REST-JSON service errors (chapters/aws-facts.md#error-wire-format). The member is `message`
+    /// or `Message` depending on the exception, exactly as botocore's model says; `Type` is "User"
+    /// or "Service".
     public static func service(_ type: String, message: String, reason: String? = nil) -> String {
         var members = ["Type": type == "ServiceException" ? "Service" : "User"]
         members[capitalMessageTypes.contains(type) ? "Message" : "message"] = message

@@ -6,8 +6,9 @@ import Synchronization
 /// Why threads and blocking I/O: a Runtime API `GET /next` and a synchronous Invoke both *wait*
 /// (for an event, for a function's answer). Parking a dedicated thread is the simplest correct way
 /// to wait, it never starves Swift's cooperative pool (two threads on a 2-core machine), and it is
-/// the closest thing to the C floor in `reference/limits.md`. Connections are few (one per
-/// environment, one per concurrent caller), so a thread each is cheap.
+/// the closest thing to the warm-invoke floor, which is measured by the benchmark on the same
+/// machine (`swift run -c release bench`), not quoted. Connections are few (one per environment,
+/// one per concurrent caller), so a thread each is cheap.
 public final class HTTPServer: Sendable {
     /// Runs on the connection's own thread; it may block until it has an answer.
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse

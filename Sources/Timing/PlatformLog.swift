@@ -1,8 +1,9 @@
 import Foundation
 
 /// The CloudWatch platform lines Lambda writes around every invocation, byte for byte as recorded on
-/// AWS (reference §4.1): START has a space before `Version:`, REPORT separates fields with tabs and
-/// ends with one, and `Init Duration` appears only on an environment's first invocation.
+/// AWS (chapters/aws-facts.md#platform-log-lines): START has a space before `Version:`, REPORT
+/// separates fields with tabs and ends with one, and `Init Duration` appears only on an
+/// environment's first invocation.
 public enum PlatformLog {
     public static func start(requestID: String, version: String) -> String {
         "START RequestId: \(requestID) Version: \(version)"
@@ -24,7 +25,8 @@ public enum PlatformLog {
         return line
     }
 
-    /// The timeout line (reference §8): `<ISO timestamp> <requestId> Task timed out after 1.00 seconds`.
+    /// The timeout line (chapters/aws-facts.md#timeouts-and-crashes):
+    /// `<ISO timestamp> <requestId> Task timed out after 1.00 seconds`.
     public static func timedOut(requestID: String, timeoutSeconds: Double, at date: Date = Date()) -> String {
         "\(iso8601(date)) \(requestID) Task timed out after \(String(format: "%.2f", timeoutSeconds)) seconds"
     }
@@ -47,7 +49,7 @@ public struct Report: Sendable, Equatable {
 
     /// Billed Duration follows AWS: ceil to the next millisecond, no minimum (since Dec 2020), and
     /// for a custom runtime (provided.al2023) a cold start bills Init too: ceil(init + duration)
-    /// (reference §4.3, §4.4).
+    /// (chapters/aws-facts.md#billing-granularity, #init-billing).
     public init(requestID: String, duration: Duration, initDuration: Duration?, memorySizeMB: Int, maxMemoryUsedMB: Int) {
         self.requestID = requestID
         self.duration = duration

@@ -46,6 +46,14 @@ public struct CommandLineOptions {
         return number
     }
 
+    public func number(_ name: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
+        guard let text = values[name] else { return value }
+        guard let number = Double(text), number.isFinite, range.contains(number) else {
+            throw WorkbookError.invalidOption("--\(name) must be a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return number
+    }
+
     /// Parses, or prints the one-line error and exits with status 2.
     public static func parseOrExit<T>(_ body: () throws -> T) -> T {
         do {

@@ -21,6 +21,8 @@ public struct StepOutcome: Codable, Sendable {
     public var firstFinishMs: Double
     /// Connections the stand-in database accepted during the step (counted by the database).
     public var databaseConnections: Int?
+    /// Every call as the orchestrator saw it, those that never ran (429) included.
+    public var calls: [CallSummary] = []
 
     public init(name: String, invocations: [InvocationSummary], wallMs: Double, sendSpreadMs: Double = 0) {
         self.name = name
@@ -45,6 +47,28 @@ public struct StepOutcome: Codable, Sendable {
     public var durations: Summary { Summary(milliseconds: invocations.map(\.durationMs)) }
     /// Sum of Billed Duration over the step's invocations (Init included on cold starts).
     public var billedTotalMs: Int { invocations.map(\.billedDurationMs).reduce(0, +) }
+}
+
+/// One call of a step as its caller saw it: its final status, and what it took to get there.
+public struct CallSummary: Codable, Sendable {
+    public var index: Int
+    public var requestId: String
+    /// 200 ran, 202 accepted as an event, 429 throttled (after every attempt, with retries).
+    public var status: Int
+    /// From the first attempt's send to the last answer.
+    public var latencyMs: Double
+    public var attempts: Int
+    /// The `Reason` of each attempt that was throttled, in order.
+    public var throttleReasons: [String]
+    /// Time spent waiting between attempts (the SDK's backoff).
+    public var backoffMs: Double
+}
+
+extension StepOutcome {
+    /// Calls answered 429 in the end.
+    public var throttled: [CallSummary] { calls.filter { $0.status == 429 } }
+    /// Calls throttled at least once, whatever their end.
+    public var everThrottled: [CallSummary] { calls.filter { !$0.throttleReasons.isEmpty } }
 }
 
 /// One of a chapter's claims, and whether it held in this run.

@@ -12,6 +12,44 @@ struct FanOutEvent: Decodable {
     var sequential: Bool?
     /// Sent to every call as it is; `{"key": "<function>-<index>"}` when absent.
     var payload: JSONValue?
+    /// One payload per call (call i gets `payloads[i % payloads.count]`); wins over `payload`.
+    var payloads: [JSONValue]?
+    /// `RequestResponse` (default) or `Event`: an asynchronous invocation, answered 202 at once.
+    var invocationType: String?
+    /// Retry throttled calls (429) as AWS's SDKs do in their standard retry mode; nil: never.
+    var retry: RetryPolicy?
+}
+
+/// The AWS SDKs' standard retry mode, for throttles: at most `maxAttempts` attempts in all (the
+/// SDKs' default is 3), the i-th retry after a random wait in [0, min(base × 2^(i−1), 20 s)) —
+/// exponential backoff with full jitter
+/// (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+struct RetryPolicy: Codable {
+    var maxAttempts: Int
+    /// The SDKs use 1 s; a chapter may shorten it to keep a run quick, and says so.
+    var baseMs: Double
+    /// The SDKs draw each wait at random; with a seed the draws are repeatable (call i uses the
+    /// stream seed + i), so a chapter's run can be reproduced. Without one, the system's generator.
+    var seed: UInt64?
+
+    func backoffMs(retry: Int, using random: inout some RandomNumberGenerator) -> Double {
+        Double.random(in: 0..<1, using: &random) * min(baseMs * pow(2, Double(retry - 1)), 20_000)
+    }
+}
+
+/// SplitMix64: a small, well-known generator whose stream is fixed by its seed.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
 
 /// One call as the orchestrator measured it.
@@ -26,6 +64,11 @@ struct Call: Codable {
     /// When this call's request was written, from the first write.
     var sentAtMs: Double = 0
     var response: String
+    /// Attempts it took (1 without retries); the throttle reason of each attempt that got 429;
+    /// and the time spent waiting between attempts. `latencyMs` then runs from the first attempt.
+    var attempts = 1
+    var throttleReasons: [String] = []
+    var backoffMs: Double = 0
 }
 
 struct FanOutOutput: Encodable {
@@ -66,11 +109,47 @@ final class FanOut: Sendable {
         defer { pool.withLock { $0.append(contentsOf: clients) } }
         for client in clients { try client.connect() }
         let requests = try (0..<event.count).map { try request(event, index: $0) }
-        return event.sequential == true ? runSequentially(clients[0], requests) : runAtOnce(clients, requests)
+        return event.sequential == true ? runSequentially(clients[0], requests) : runAtOnce(clients, requests, retry: event.retry)
     }
 
-    private func runAtOnce(_ clients: [HTTPClient], _ requests: [HTTPRequest]) -> FanOutOutput {
+    /// A throttled call tries again on its own connection after its own jittered wait, as an SDK
+    /// client would — starting as soon as its 429 arrives, whatever the other calls are doing. The
+    /// waits are real (nothing runs during them), and they spread the retries out.
+    private func retried(_ first: Call, client: HTTPClient, request: HTTPRequest, policy: RetryPolicy,
+                         firstSent: ContinuousClock.Instant) -> Call {
+        var current = first
+        current.throttleReasons = [Self.reason(first.response)]
+        var seeded = policy.seed.map { SeededGenerator(seed: $0 &+ UInt64(first.index)) }
+        var system = SystemRandomNumberGenerator()
+        while current.status == 429, current.attempts < policy.maxAttempts {
+            let wait = seeded != nil ? policy.backoffMs(retry: current.attempts, using: &seeded!)
+                                     : policy.backoffMs(retry: current.attempts, using: &system)
+            usleep(useconds_t(wait * 1_000))
+            let sent = ContinuousClock.now
+            var next: Call
+            do { next = Self.call(first.index, try client.send(request), latency: .zero) }
+            catch { next = failed(first.index, since: sent, error, client) }
+            next.attempts = current.attempts + 1
+            next.backoffMs = current.backoffMs + wait
+            next.throttleReasons = current.throttleReasons + (next.status == 429 ? [Self.reason(next.response)] : [])
+            current = next
+        }
+        // As the caller sees it: from the first attempt's send to the last answer.
+        current.latencyMs = (ContinuousClock.now - firstSent).milliseconds
+        return current
+    }
+
+    /// The `Reason` of a TooManyRequestsException body.
+    private static func reason(_ body: String) -> String {
+        guard let data = body.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "" }
+        return object["Reason"] as? String ?? ""
+    }
+
+    private func runAtOnce(_ clients: [HTTPClient], _ requests: [HTTPRequest], retry: RetryPolicy?) -> FanOutOutput {
         var calls = [Call?](repeating: nil, count: requests.count)
+        let retriedCalls = Mutex<[Int: Call]>([:])
+        let retries = DispatchGroup()
         var sentAt = [ContinuousClock.Instant](repeating: .now, count: requests.count)
         let start = ContinuousClock.now
         for (index, client) in clients.enumerated() {
@@ -89,8 +168,21 @@ final class FanOut: Sendable {
                     calls[index] = failed(index, since: sentAt[index], error, clients[index])
                 }
                 waiting.remove(index)
+                if let policy = retry, let call = calls[index], call.status == 429 {
+                    let (client, request, firstSent) = (clients[index], requests[index], sentAt[index])
+                    retries.enter()
+                    // A thread of its own: its wait blocks, and waits on Dispatch's few pool threads
+                    // would queue behind each other instead of running side by side.
+                    Thread.detachNewThread { [self] in
+                        let final = retried(call, client: client, request: request, policy: policy, firstSent: firstSent)
+                        retriedCalls.withLock { $0[index] = final }
+                        retries.leave()
+                    }
+                }
             }
         }
+        retries.wait()
+        for (index, call) in retriedCalls.withLock({ $0 }) { calls[index] = call }
         for index in calls.indices { calls[index]?.sentAtMs = (sentAt[index] - start).milliseconds }
         return FanOutOutput(calls: calls.compactMap { $0 }, wallMs: (ContinuousClock.now - start).milliseconds)
     }
@@ -108,8 +200,11 @@ final class FanOut: Sendable {
 
     private func request(_ event: FanOutEvent, index: Int) throws -> HTTPRequest {
         let target = InvokeAPIPath.invocations(event.function) + (event.qualifier.map { "?Qualifier=\($0)" } ?? "")
-        let payload = event.payload ?? .object(["key": .string("\(event.function)-\(index)")])
-        return HTTPRequest(method: "POST", target: target, headers: ["Content-Type": "application/json"], body: Array(try encoder.encode(payload)))
+        let payload = event.payloads.flatMap { $0.isEmpty ? nil : $0[index % $0.count] }
+            ?? event.payload ?? .object(["key": .string("\(event.function)-\(index)")])
+        var headers: HTTPHeaders = ["Content-Type": "application/json"]
+        if let type = event.invocationType { headers.set(AmazonHeaders.invocationType, type) }
+        return HTTPRequest(method: "POST", target: target, headers: headers, body: Array(try encoder.encode(payload)))
     }
 
     private static func call(_ index: Int, _ response: HTTPResponse, latency: Duration) -> Call {

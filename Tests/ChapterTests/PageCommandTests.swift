@@ -6,6 +6,7 @@ import Workbook
 @testable import chapter2
 @testable import chapter3
 @testable import chapter4
+@testable import chapter5
 
 /// Every `swift run chapterN …` a chapter page shows — in "Run it" and in "Try this" — is run here,
 /// in-process, with exactly the page's options: it must finish, and every claim it prints must hold
@@ -79,6 +80,16 @@ struct PageCommandTests {
         #expect(commands.count >= 3)
         for arguments in commands {
             let outcome = try await exclusively { try await Chapter4.run(Chapter4.Options(arguments: arguments)) }
+            Self.check(outcome.claims, arguments)
+        }
+    }
+
+    @Test("chapter 5's page: every command it shows runs with no claim failing")
+    func chapter5() async throws {
+        let commands = try Self.commands(page: "05-")
+        #expect(commands.count >= 3)
+        for arguments in commands {
+            let outcome = try await exclusively { try await Chapter5.run(Chapter5.Options(arguments: arguments)) }
             Self.check(outcome.claims, arguments)
         }
     }

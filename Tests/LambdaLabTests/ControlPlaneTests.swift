@@ -92,3 +92,47 @@ struct ControlPlaneTests {
         }
     }
 }
+
+@Suite("Scaling rate through the lab", .serialized, .timeLimit(.minutes(1)))
+struct LabScalingRateTests {
+    @Test("with room for 2 new environments, 4 concurrent calls: 2 run, 2 get 429 FunctionInvocationRateLimitExceeded; a warm one needs no room")
+    func coldStartsNeedRoom() async throws {
+        var configuration = LabConfiguration()
+        configuration.scalingRate = ScalingRate(environments: 2, per: .seconds(60))
+        try await withTestLab(configuration) { lab in
+            try lab.deploy(plainWorker())
+            let results = await withTaskGroup(of: Result<InvocationResult, Error>.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        do { return .success(try await lab.invoke("worker", payload: json(["hangMs": 300]))) } catch { return .failure(error) }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let reasons = results.compactMap { result -> String? in
+                if case .failure(let error as LabError) = result { return error.reason }
+                return nil
+            }
+            #expect(results.filter { (try? $0.get()) != nil }.count == 2)
+            #expect(reasons == ["FunctionInvocationRateLimitExceeded", "FunctionInvocationRateLimitExceeded"])
+            // Both environments are warm now: reusing them takes no allowance.
+            #expect(try await lab.invoke("worker").functionError == nil)
+            #expect(lab.environmentsStarted == 2)
+        }
+    }
+
+    @Test("the account's unreserved minimum is the lab's setting: AWS's 100, or smaller for a small account")
+    func unreservedMinimum() async throws {
+        var configuration = LabConfiguration()
+        configuration.accountConcurrency = 8
+        try await withTestLab(configuration) { lab in
+            try lab.deploy(plainWorker())
+            #expect(throws: LabError.self) { try lab.putReservedConcurrency("worker", 3) }
+        }
+        configuration.minimumUnreservedConcurrency = 1
+        try await withTestLab(configuration) { lab in
+            try lab.deploy(plainWorker())
+            #expect(try lab.putReservedConcurrency("worker", 3) == 3)
+        }
+    }
+}

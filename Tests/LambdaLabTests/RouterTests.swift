@@ -52,3 +52,39 @@ struct RouterTests {
         #expect(FunctionReference(parsing: "a:b:c:d") == nil)
     }
 }
+
+@Suite("Scaling rate: how fast a function may add environments")
+struct ScalingRateTests {
+    let start = ContinuousClock.now
+
+    @Test("the bucket holds the rate's environments at once; the next new one must wait for a refill")
+    func bucketEmpties() {
+        let rate = ScalingRate(environments: 10, per: .milliseconds(100))
+        var bucket = ScalingBucket(rate, now: start)
+        let taken = (0..<12).filter { _ in bucket.take(rate, now: start) }.count
+        #expect(taken == 10)
+    }
+
+    @Test("it refills continuously: half the time, half the environments")
+    func refillsContinuously() {
+        let rate = ScalingRate(environments: 10, per: .milliseconds(100))
+        var bucket = ScalingBucket(rate, now: start)
+        for _ in 0..<10 { _ = bucket.take(rate, now: start) }
+        let later = start + .milliseconds(50)
+        #expect((0..<10).filter { _ in bucket.take(rate, now: later) }.count == 5)
+    }
+
+    @Test("unused allowance is not saved up beyond the rate's size")
+    func neverAccumulates() {
+        let rate = ScalingRate(environments: 10, per: .milliseconds(100))
+        var bucket = ScalingBucket(rate, now: start)
+        let muchLater = start + .seconds(60)
+        #expect((0..<30).filter { _ in bucket.take(rate, now: muchLater) }.count == 10)
+    }
+
+    @Test("AWS's rate scaled down keeps its pace: 1,000 per 10 s divided by 100 is 10 per 100 ms")
+    func scaledDown() {
+        #expect(ScalingRate.aws == ScalingRate(environments: 1_000, per: .seconds(10)))
+        #expect(ScalingRate.aws(scaledDownBy: 100) == ScalingRate(environments: 10, per: .milliseconds(100)))
+    }
+}

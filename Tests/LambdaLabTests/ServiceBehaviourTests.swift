@@ -35,8 +35,8 @@ struct ServiceBehaviourTests {
         try await withTestLab(configuration) { lab in
             try lab.deploy(plainWorker())
             _ = try await lab.invoke("worker", payload: json(["exit": 3]))
-            for _ in 0..<500 where !lines.withLock({ $0.contains { $0.hasPrefix("SHUTDOWN") } }) { try await Task.sleep(for: .milliseconds(10)) }
-            let kinds = lines.withLock { $0 }.map { String($0.prefix { $0 != " " }) }
+            for _ in 0..<500 where !lines.withLock({ $0.contains { $0.hasPrefix("[lab] SHUTDOWN") } }) { try await Task.sleep(for: .milliseconds(10)) }
+            let kinds = lines.withLock { $0 }.map { String($0.replacingOccurrences(of: "[lab] ", with: "").prefix { $0 != " " }) }
             #expect(kinds == ["START", "END", "REPORT", "SHUTDOWN"], "\(kinds)")
         }
     }
@@ -53,13 +53,14 @@ struct ServiceBehaviourTests {
             try lab.deploy(function)
             let result = try await lab.invoke("worker")
             #expect(result.functionError == "Unhandled")
-            let kinds = lines.withLock { $0 }.map { String($0.prefix { $0 != " " }) }.filter { $0 != "SHUTDOWN" }
+            let kinds = lines.withLock { $0 }.filter { !$0.hasPrefix("[lab]") }.map { String($0.prefix { $0 != " " }) }
             #expect(kinds == ["START", "END", "REPORT"], "\(kinds)")
         }
     }
 }
 
-/// An on-demand Init that outruns its limit is re-run inside the first invocation (reference §1.2).
+/// An on-demand Init that outruns its limit is re-run inside the first invocation
+/// (chapters/aws-facts.md#init-phase).
 @Suite("Suppressed init", .serialized, .timeLimit(.minutes(2)))
 struct SuppressedInitTests {
     static func lab() -> LabConfiguration {
