@@ -47,6 +47,11 @@ extension Lab {
             }
             let variables = environmentVariables(environment, runtimeAPIPort: endpoint.port)
             let output = try ProcessOutput()
+            // The newest descriptors of this start: if they leave too few free, do not spawn.
+            if !DescriptorHeadroom.leavesRoom(after: output.highestDescriptor) {
+                output.abandon()
+                throw SocketError("start \(id) (descriptor headroom)", code: EMFILE)
+            }
             let spawnedAt = Clock.now
             let proceed = state.withLock { state -> Bool in
                 guard !state.stopped, let current = state.environments[id], current.phase != .shuttingDown else { return false }

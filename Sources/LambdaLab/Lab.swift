@@ -33,7 +33,7 @@ public final class Lab: Sendable {
     public init(configuration: LabConfiguration = LabConfiguration()) throws {
         // A runtime that vanished must not kill the lab when we write to its socket (DESIGN §9).
         signal(SIGPIPE, SIG_IGN)
-        RaisedDescriptorLimit.raise()
+        DescriptorHeadroom.setLimit(RaisedDescriptorLimit.raise())
         self.configuration = configuration
         self.origin = Clock.now
         self.scratchBase = URL(fileURLWithPath: configuration.scratchRoot)

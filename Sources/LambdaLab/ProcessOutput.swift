@@ -23,6 +23,18 @@ final class ProcessOutput: Sendable {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
+    /// The higher of its two descriptors: where a start stands against the descriptor limit.
+    var highestDescriptor: Int32 { max(fd, writeEnd) }
+
+    /// Never used (the start stopped before the spawn): both ends are closed.
+    func abandon() {
+        closeWriteEnd()
+        pending.withLock { state in
+            if !state.closed { close(fd) }
+            state = ([], true)
+        }
+    }
+
     func closeWriteEnd() {
         if !writeClosed.exchange(true, ordering: .acquiringAndReleasing) { close(writeEnd) }
     }

@@ -159,6 +159,11 @@ public final class HTTPEventServer: Sendable {
             let socket: Socket
             do {
                 socket = try listener.accept()
+                // Too close to the limit: treated as out of descriptors (see `DescriptorHeadroom`).
+                if !DescriptorHeadroom.leavesRoom(after: socket.fd) {
+                    socket.close()
+                    throw SocketError("accept (descriptor headroom)", code: EMFILE)
+                }
             } catch let error as SocketError where error.isResourceExhaustion {
                 // Out of descriptors. Answer one waiting client on the reserve descriptor, so it is
                 // told rather than left waiting; then stop watching the listener for a moment (a
