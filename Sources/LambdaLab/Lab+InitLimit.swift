@@ -64,6 +64,7 @@ extension Lab {
             state.environments[replacement.id] = replacement
             state.inFlight[requestID]!.environmentID = replacement.id
             state.inFlight[requestID]!.coldStart = true
+            state.inFlight[requestID]!.moved = !suppressedInit
             // Whatever was begun for it in the old environment starts again in the new one.
             state.inFlight[requestID]!.handedOutAt = nil
             state.inFlight[requestID]!.startLogged = false

@@ -166,7 +166,8 @@ extension Lab {
             DispatchQueue.global().async { self.timeOut(requestID: requestID, environmentID: environmentID) }
         }
         let finished = state.withLock { state -> Bool in
-            guard state.inFlight[requestID] != nil else { return true }
+            // Gone, or moved to another environment meanwhile: this timer has nothing to time.
+            guard state.inFlight[requestID]?.environmentID == environmentID else { return true }
             state.inFlight[requestID]!.timeoutToken = token
             return false
         }

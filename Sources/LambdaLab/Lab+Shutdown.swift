@@ -108,22 +108,28 @@ extension Lab {
 
     /// A process killed from outside (not by the lab) around the time its event was handed out. If
     /// its Runtime API connection was reset (the event was still unread in its socket), was seen
-    /// closed when the event was about to be written (so it was held back), or had already ended
-    /// when the event was sent, the function never ran: the invocation goes to a new environment
-    /// instead of failing, as on AWS.
+    /// closed when the event was about to be written (so it was held back), had already ended when
+    /// the event was written, or the event was not written yet, the function never ran it: the
+    /// invocation goes to a new environment instead of failing, as on AWS.
     func rerouteUnreadInvocation(_ environmentID: String) {
         let candidate = state.withLock { state -> (requestID: String, handedOutAt: Instant?, endpoint: HTTPServer?)? in
+            // Moved once already: a second loss is not a coincidence of timing, so it fails.
             guard let environment = state.environments[environmentID], environment.exitReason == nil,
-                  let requestID = environment.assigned, let invocation = state.inFlight[requestID] else { return nil }
+                  let requestID = environment.assigned, let invocation = state.inFlight[requestID], !invocation.moved else { return nil }
             return (requestID, invocation.handedOutAt, environment.endpoint)
         }
         guard let (requestID, handedOutAt, endpoint) = candidate else { return }
         if let handedOutAt {
             // The connection's own thread sees the end; give it a moment to (it ran on the same exit).
             guard let endpoint else { return }
-            for _ in 0..<200 where endpoint.openConnections > 0 && !endpoint.sawConnectionReset && !endpoint.heldBackAnswer { usleep(500) }
-            let endedBefore = endpoint.lastConnectionEnd.map { $0 <= handedOutAt } ?? false
-            guard endpoint.sawConnectionReset || endpoint.heldBackAnswer || endedBefore else { return }
+            // Up to 300 ms: longer than the connection's own wait for a reset (100 ms).
+            for _ in 0..<600 where endpoint.openConnections > 0 && !endpoint.sawConnectionReset && !endpoint.heldBackAnswer { usleep(500) }
+            // The event reached the runtime only if it was written while its connection was open:
+            // not written yet (the hand-out's thread is late), held back, reset, or written after
+            // the connection had ended all mean the function never ran it.
+            let written = endpoint.lastAnswerWrite.flatMap { $0 >= handedOutAt ? $0 : nil }
+            let endedBeforeWrite = written.map { write in endpoint.lastConnectionEnd.map { $0 <= write } ?? false } ?? true
+            guard endpoint.sawConnectionReset || endpoint.heldBackAnswer || endedBeforeWrite else { return }
         }
         if let replacement = moveInvocation(requestID, from: environmentID) { launch(replacement) }
     }

@@ -209,6 +209,8 @@ struct InFlightInvocation {
     /// The qualifier has provisioned concurrency, but this invocation runs on an on-demand environment.
     var spillover = false
     var handedOutAt: Instant?
+    /// Moved to a new environment after its first one died before running it (at most once).
+    var moved = false
     var logLines: [String] = []
     var logBytes = 0
     /// START was printed (at hand-out); an invocation that ends before (an Init error) prints it with END.

@@ -36,12 +36,18 @@ public final class HTTPServer: Sendable {
     public var sawConnectionReset: Bool { reset.load(ordering: .relaxed) }
 
     /// Whether an answer was ever held back because its peer had already closed the connection
-    /// (before the connection's own thread noticed): for a runtime, the event was never sent.
+    /// (before the connection's own thread noticed), or failed to be written: for a runtime, the
+    /// event never reached it.
     public var heldBackAnswer: Bool { unsent.load(ordering: .relaxed) }
 
     /// When a connection last ended (peer closed or reset).
     public var lastConnectionEnd: ContinuousClock.Instant? { lastEnd.withLock { $0 } }
     private let lastEnd = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// When an answer was last written (just before the write). With `lastConnectionEnd` it tells
+    /// whether an answer can have reached its peer: only if written while the connection was open.
+    public var lastAnswerWrite: ContinuousClock.Instant? { lastWrite.withLock { $0 } }
+    private let lastWrite = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Connections being served now.
     public var openConnections: Int { state.withLock { $0.connections.count } }
@@ -120,20 +126,23 @@ public final class HTTPServer: Sendable {
         // One writer at a time on this connection, whichever thread answers.
         let writeLock = Mutex(())
         let handling = HandlerTurn()
+        let connectionThread = pthread_self()
         while true {
             let request: HTTPRequest
             do {
                 guard let next = try reader.readRequest(expectContinue: {
                     try connection.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
                 }) else {
-                    // The peer closed. If it did so before a deferred answer reached it (a runtime
-                    // killed while parked), the answer brings a reset in a moment: wait for it briefly.
-                    if handling.deferredAnswerSent.load(ordering: .relaxed), connection.resetFollows(withinMilliseconds: 5) {
+                    // The peer closed. If it did so before an answer reached it (a runtime killed
+                    // while parked, or whose `next` was read late), the answer brings a reset in a moment: wait for it. On a
+                    // loaded machine loopback packets can take milliseconds to be processed, hence
+                    // 100 ms; only a runtime that took its event and then died waits it all out.
+                    if handling.answerSent.load(ordering: .sequentiallyConsistent), connection.resetFollows(withinMilliseconds: 100) {
                         reset.store(true, ordering: .relaxed)
                     }
                     return
                 }
-                handling.deferredAnswerSent.store(false, ordering: .relaxed)
+                handling.answerSent.store(false, ordering: .relaxed)
                 request = next
             } catch let error as HTTPError {
                 if error != .truncated {
@@ -141,7 +150,9 @@ public final class HTTPServer: Sendable {
                     if case .bodyTooLarge = error { connection.lingeringDrain() }
                 }
                 return
-            } catch let error as SocketError where error.code == ECONNRESET {
+            } catch let error as SocketError where error.code == ECONNRESET || error.code == EPIPE {
+                // EPIPE: the reset came after the peer's FIN (Linux reports it so).
+
                 reset.store(true, ordering: .relaxed)
                 return
             } catch {
@@ -151,13 +162,24 @@ public final class HTTPServer: Sendable {
             handling.active.store(true, ordering: .relaxed)
             handler(request) { [self] response in
                 let open = keepAlive && !isStopped
+                // Immediate: given on this connection's own thread, inside the handler. Any other
+                // answer is deferred — even one given from another thread while the handler runs.
+                let deferred = !(handling.active.load(ordering: .relaxed) && pthread_equal(pthread_self(), connectionThread) != 0)
                 // A deferred answer may come long after the request: the peer may be gone by then.
-                if !handling.active.load(ordering: .relaxed), connection.peerHasClosed {
+                if deferred, connection.peerHasClosed {
                     unsent.store(true, ordering: .relaxed)
                     return connection.shutdown()
                 }
+                // Marked before the write: the reader may see the peer's end the instant the write
+                // is done, and must know then that an answer went out into it.
+                // Any answer: an immediate one too may go to a peer that died just after asking (a
+                // runtime's `next` read late, on a loaded machine, after the runtime was killed).
+                handling.answerSent.store(true, ordering: .sequentiallyConsistent)
+                lastWrite.withLock { $0 = .now }
                 let sent = writeLock.withLock { _ in (try? connection.send(response.serialized(keepAlive: open))) != nil }
-                if sent, !handling.active.load(ordering: .relaxed) { handling.deferredAnswerSent.store(true, ordering: .relaxed) }
+                // A write that failed (the peer had reset) did not deliver the answer either; and its
+                // error was the reset, which the reader will not see again.
+                if !sent { unsent.store(true, ordering: .relaxed) }
                 if !sent || !open { connection.shutdown() }
             }
             handling.active.store(false, ordering: .relaxed)
@@ -165,12 +187,12 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Whether the connection's thread is inside the handler: an answer given then is immediate,
-    /// one given later is deferred (and its peer may have gone meanwhile).
+    /// Whether the connection's thread is inside the handler: an answer it gives then is immediate,
+    /// any other is deferred (and its peer may have gone meanwhile).
     private final class HandlerTurn: Sendable {
         let active = Atomic<Bool>(false)
-        /// A deferred answer was written since the last request was read.
-        let deferredAnswerSent = Atomic<Bool>(false)
+        /// An answer was written since the last request was read.
+        let answerSent = Atomic<Bool>(false)
     }
 
     private var isStopped: Bool { state.withLock { $0.stopped } }

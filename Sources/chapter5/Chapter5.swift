@@ -61,8 +61,9 @@ enum Chapter5 {
             asyncTimeScale = try options.number("async-time-scale", default: asyncTimeScale, in: 0.001...1)
             slowQueryMs = try options.int("slow-query-ms", default: slowQueryMs, in: 10...1_000)
             dbHandshakeMs = try options.milliseconds("db-handshake-ms", default: dbHandshakeMs, in: 0...10_000)
-            guard held < accountConcurrency - 1 else {
-                throw WorkbookError.invalidOption("--held must leave the account at least 2 unreserved executions (one is the orchestrator's)")
+            // The lab keeps a tenth of the account unreserved (at least 1), and the orchestrator needs one.
+            guard accountConcurrency - held >= max(2, accountConcurrency / 10) else {
+                throw WorkbookError.invalidOption("--held \(held) leaves too little of --account-concurrency \(accountConcurrency) unreserved: at least \(max(2, accountConcurrency / 10)) must stay")
             }
         }
 
@@ -124,7 +125,7 @@ enum Chapter5 {
         let slow = "{\"key\":\"report\",\"queryMs\":\(options.slowQueryMs)}"
         let reserved = try await reservedSteps(options, database: database, slow: slow)
         let account = try await accountLimitStep(options, database: database, slow: slow)
-        let (scaling, waves) = try await scalingSteps(options, database: database)
+        let (scaling, waves) = try await scalingSteps(options, database: database, slow: slow)
         let asynchronous = try await asynchronousStep(options, database: database, slow: slow)
         let steps = reserved + [account] + scaling
         let rate = ScalingRate.aws(scaledDownBy: options.scaleFactor)
@@ -169,7 +170,7 @@ enum Chapter5 {
     }
 
     /// The scaling rate, scaled down: three waves of S calls, each after the bucket has refilled.
-    static func scalingSteps(_ options: Options, database: StandInDatabase) async throws -> ([StepOutcome], [Wave]) {
+    static func scalingSteps(_ options: Options, database: StandInDatabase, slow: String) async throws -> ([StepOutcome], [Wave]) {
         var configuration = LabConfiguration()
         configuration.scalingRate = .aws(scaledDownBy: options.scaleFactor)
         // Long enough for the bucket to refill and every call of the wave before to finish.
@@ -183,8 +184,10 @@ enum Chapter5 {
             var environments = Set<String>()
             for wave in 1...3 {
                 if wave > 1 { try await Task.sleep(for: pause) }
+                // The slow query keeps every call of a wave in flight together, so none can finish
+                // and be reused by a later call of the same wave.
                 let step = try await FanOutStep.run(lab, name: "scaling rate, wave \(wave)", target: "worker", count: options.scalingBurst,
-                                                    calling: .init(acceptThrottles: true))
+                                                    calling: .init(payloads: [slow], acceptThrottles: true))
                 environments.formUnion(step.environmentIDs)
                 waves.append(Wave(wave: wave, ran: step.invocations.count, throttled: step.throttled.count, coldStarts: step.coldStarts,
                                   environments: environments.count))

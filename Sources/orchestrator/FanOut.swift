@@ -28,8 +28,9 @@ struct RetryPolicy: Codable {
     var maxAttempts: Int
     /// The SDKs use 1 s; a chapter may shorten it to keep a run quick, and says so.
     var baseMs: Double
-    /// The SDKs draw each wait at random; with a seed the draws are repeatable (call i uses the
-    /// stream seed + i), so a chapter's run can be reproduced. Without one, the system's generator.
+    /// The SDKs draw each wait at random; with a seed the draws are repeatable (each call its own
+    /// stream, from the seed and its index), so a chapter's run can be reproduced. Without one, the
+    /// system's generator.
     var seed: UInt64?
 
     func backoffMs(retry: Int, using random: inout some RandomNumberGenerator) -> Double {
@@ -119,7 +120,9 @@ final class FanOut: Sendable {
                          firstSent: ContinuousClock.Instant) -> Call {
         var current = first
         current.throttleReasons = [Self.reason(first.response)]
-        var seeded = policy.seed.map { SeededGenerator(seed: $0 &+ UInt64(first.index)) }
+        // Each call its own stream, mixed from the seed and the call's index (seed + index would
+        // make seed s's call i + 1 draw what seed s + 1's call i draws).
+        var seeded = policy.seed.map { SeededGenerator(seed: $0 ^ (UInt64(first.index) &* 0xD1B5_4A32_D192_ED03)) }
         var system = SystemRandomNumberGenerator()
         while current.status == 429, current.attempts < policy.maxAttempts {
             let wait = seeded != nil ? policy.backoffMs(retry: current.attempts, using: &seeded!)

@@ -82,7 +82,9 @@ struct InvocationTests {
             // Killed and gone just before the invoke: the lab may not have seen the exit yet, and
             // may not even have read the end of its connection; the event must not be sent into it.
             for round in 0..<6 {
-                let idle = try #require(lab.environments.first { $0.phase == "idle" })
+                // The lab records the process just after the spawn; a runtime may be idle before that.
+                #expect(await waitUntil { lab.environments.contains { $0.phase == "idle" && $0.pid != nil } })
+                let idle = try #require(lab.environments.first { $0.phase == "idle" && $0.pid != nil })
                 let pid = try #require(idle.pid)
                 kill(pid, SIGKILL)
                 #expect(waitForExit(pid))
@@ -93,7 +95,8 @@ struct InvocationTests {
             // Killed just after the event was written to it, before it could read it: the process
             // is stopped first, so the event is certainly still unread in its socket when it dies.
             for round in 0..<3 {
-                let idle = try #require(lab.environments.first { $0.phase == "idle" })
+                #expect(await waitUntil { lab.environments.contains { $0.phase == "idle" && $0.pid != nil } })
+                let idle = try #require(lab.environments.first { $0.phase == "idle" && $0.pid != nil })
                 let pid = try #require(idle.pid)
                 kill(pid, SIGSTOP)
                 #expect(await waitUntil { processState(pid) == "T" })
