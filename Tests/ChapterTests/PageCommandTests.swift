@@ -37,63 +37,46 @@ struct PageCommandTests {
         return seen
     }
 
-    static func check(_ claims: [Claim], _ command: [String]) {
-        let failed = claims.filter { $0.failed }
-        #expect(failed.isEmpty, "\(command.joined(separator: " ")): \(failed.map { $0.claim + " — " + $0.evidence })")
-        let anyHeld = claims.contains { $0.holds }
-        #expect(anyHeld, "\(command.joined(separator: " ")): no claim held")
+    /// Runs each of the page's commands through `run` and checks its claims: none failed, one held.
+    static func runAll(page prefix: String, skipping skip: ([String]) -> Bool = { _ in false },
+                       _ run: ([String]) async throws -> [Claim]) async throws {
+        let commands = try Self.commands(page: prefix)
+        #expect(commands.count >= 3)
+        for arguments in commands where !skip(arguments) {
+            let claims = try await exclusively { try await run(arguments) }
+            let failed = claims.filter { $0.failed }
+            #expect(failed.isEmpty, "\(arguments.joined(separator: " ")): \(failed.map { $0.claim + " — " + $0.evidence })")
+            let anyHeld = claims.contains { $0.holds }
+            #expect(anyHeld, "\(arguments.joined(separator: " ")): no claim held")
+        }
     }
 
     @Test("chapter 1's page: every command it shows runs with no claim failing")
     func chapter1() async throws {
-        let commands = try Self.commands(page: "01-")
-        #expect(commands.count >= 3)
-        for arguments in commands {
-            let outcome = try await exclusively { try await Chapter1.run(Chapter1.Options(arguments: arguments)) }
-            Self.check(outcome.claims, arguments)
-        }
+        try await Self.runAll(page: "01-") { try await Chapter1.run(Chapter1.Options(arguments: $0)).claims }
     }
 
     @Test("chapter 2's page: every command it shows runs with no claim failing")
     func chapter2() async throws {
-        let commands = try Self.commands(page: "02-")
-        #expect(commands.count >= 3)
-        for arguments in commands {
-            let outcome = try await exclusively { try await Chapter2.run(Chapter2.Options(arguments: arguments)) }
-            Self.check(outcome.claims, arguments)
-        }
+        try await Self.runAll(page: "02-") { try await Chapter2.run(Chapter2.Options(arguments: $0)).claims }
     }
 
     @Test("chapter 3's page: every command it shows runs with no claim failing")
     func chapter3() async throws {
-        let commands = try Self.commands(page: "03-")
-        #expect(commands.count >= 3)
         // A burst of 100 (200 in its third step) measures this test runner too: other suites run
         // beside it, and the chapter rightly reports a burst that did not arrive at once. CI runs
         // `chapter3 --concurrency 100` on its own and checks every claim.
-        for arguments in commands where !(arguments.firstIndex(of: "--concurrency").map { Int(arguments[$0 + 1]) ?? 0 > 50 } ?? false) {
-            let outcome = try await exclusively { try await Chapter3.run(Chapter3.Options(arguments: arguments)) }
-            Self.check(outcome.claims, arguments)
-        }
+        let large = { (arguments: [String]) in arguments.firstIndex(of: "--concurrency").map { Int(arguments[$0 + 1]) ?? 0 > 50 } ?? false }
+        try await Self.runAll(page: "03-", skipping: large) { try await Chapter3.run(Chapter3.Options(arguments: $0)).claims }
     }
 
     @Test("chapter 4's page: every command it shows runs with no claim failing")
     func chapter4() async throws {
-        let commands = try Self.commands(page: "04-")
-        #expect(commands.count >= 3)
-        for arguments in commands {
-            let outcome = try await exclusively { try await Chapter4.run(Chapter4.Options(arguments: arguments)) }
-            Self.check(outcome.claims, arguments)
-        }
+        try await Self.runAll(page: "04-") { try await Chapter4.run(Chapter4.Options(arguments: $0)).claims }
     }
 
     @Test("chapter 5's page: every command it shows runs with no claim failing")
     func chapter5() async throws {
-        let commands = try Self.commands(page: "05-")
-        #expect(commands.count >= 3)
-        for arguments in commands {
-            let outcome = try await exclusively { try await Chapter5.run(Chapter5.Options(arguments: arguments)) }
-            Self.check(outcome.claims, arguments)
-        }
+        try await Self.runAll(page: "05-") { try await Chapter5.run(Chapter5.Options(arguments: $0)).claims }
     }
 }
