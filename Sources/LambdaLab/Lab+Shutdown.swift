@@ -68,7 +68,6 @@ extension Lab {
         state.withLock { $0.leaveIdle(environmentID) }
         rerouteUnreadInvocation(environmentID)
         let removed = state.withLock { state -> (EnvironmentState, String?)? in
-            state.leaveIdle(environmentID)
             guard let environment = state.environments.removeValue(forKey: environmentID) else { return nil }
             return (environment, environment.assigned.flatMap { state.inFlight[$0] != nil ? $0 : nil })
         }
@@ -120,10 +119,10 @@ extension Lab {
         }
         guard let (requestID, handedOutAt, endpoint) = candidate else { return }
         if let handedOutAt {
-            // The connection's own thread sees the end; give it a moment to (it ran on the same exit).
+            // The connection's own thread sees the end (the same exit closed it): wait for that, up
+            // to 300 ms — longer than the connection's own wait for a reset (100 ms).
             guard let endpoint else { return }
-            // Up to 300 ms: longer than the connection's own wait for a reset (100 ms).
-            for _ in 0..<600 where endpoint.openConnections > 0 && !endpoint.sawConnectionReset && !endpoint.heldBackAnswer { usleep(500) }
+            _ = endpoint.waitUntilNoConnections(milliseconds: 300)
             // The event reached the runtime only if it was written while its connection was open:
             // not written yet (the hand-out's thread is late), held back, reset, or written after
             // the connection had ended all mean the function never ran it.

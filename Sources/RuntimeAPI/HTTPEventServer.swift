@@ -23,6 +23,8 @@ public final class HTTPEventServer: Sendable {
     public typealias Turn = @Sendable (_ serve: () -> Void) -> Void
 
     public let port: UInt16
+    /// Entered while the loop runs, so `waitUntilStopped` waits for its end, not for a time.
+    private let running = DispatchGroup()
     private let listener: Socket
     private let epoll: Int32
     /// Written to wake the loop when the server stops.
@@ -87,7 +89,16 @@ public final class HTTPEventServer: Sendable {
     }
 
     public func start() {
-        Threads.start(name: "\(name) loop") { [self] in loop() }
+        running.enter()
+        Threads.start(name: "\(name) loop") { [self] in
+            loop()
+            running.leave()
+        }
+    }
+
+    /// Waits for the loop to end after `stop()`; false if it still runs after `milliseconds`.
+    public func waitUntilStopped(milliseconds: Int) -> Bool {
+        running.wait(timeout: .now() + .milliseconds(milliseconds)) == .success
     }
 
     private func loop() {

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -51,6 +52,14 @@ public final class HTTPServer: Sendable {
 
     /// Connections being served now.
     public var openConnections: Int { state.withLock { $0.connections.count } }
+
+    /// Entered for each connection while it is served, so a caller can wait for them to end.
+    private let serving = DispatchGroup()
+
+    /// Waits until every connection has ended; false if one is still served after `milliseconds`.
+    public func waitUntilNoConnections(milliseconds: Int) -> Bool {
+        serving.wait(timeout: .now() + .milliseconds(milliseconds)) == .success
+    }
 
     /// Whether accepting a connection ever failed for lack of descriptors: then a peer that never
     /// got through was the server's fault, not the peer's.
@@ -110,7 +119,11 @@ public final class HTTPServer: Sendable {
                 return true
             }
             guard admitted else { connection.close(); break }
-            Threads.start(name: "\(name) conn", stackSize: 256 * 1024) { [self] in serve(connection) }
+            serving.enter()
+            Threads.start(name: "\(name) conn", stackSize: 256 * 1024) { [self] in
+                serve(connection)
+                serving.leave()
+            }
         }
         listener.close()
     }

@@ -67,18 +67,9 @@ func labPort(_ handle: FileHandle) throws -> UInt16 {
     throw LabTestError("the lab never printed its address: \(text)")
 }
 
-/// Polls `condition` for up to 5 s: for a state another thread reaches, without a fixed sleep.
-func waitUntil(_ condition: () -> Bool) async -> Bool {
-    for _ in 0..<5_000 {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(1))
-    }
-    return condition()
-}
-
-/// A process's state letter from `/proc/<pid>/stat` ("R", "S", "T" for stopped, …).
-func processState(_ pid: pid_t) -> String? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return nil }
-    return stat[stat.index(after: close)...].split(separator: " ").first.map(String.init)
+/// Waits until a child process has stopped (SIGSTOP) — the kernel's notice (`waitid` with
+/// WSTOPPED, WNOWAIT so the lab's own reaper still sees everything), not a sleep.
+func waitForStop(_ pid: pid_t) -> Bool {
+    var info = siginfo_t()
+    return waitid(P_PID, id_t(pid), &info, WSTOPPED | WNOWAIT) == 0
 }

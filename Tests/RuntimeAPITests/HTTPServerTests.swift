@@ -113,28 +113,38 @@ struct HTTPServerTests {
         let server = try HTTPEventServer(name: "stopcheck") { request, respond in respond(HTTPResponse(status: 200)) }
         server.start()
         let client = HTTPClient(port: server.port)
+        // Answered, so the loop runs.
         #expect(try client.send(HTTPRequest(method: "GET", target: "/")).status == 200)
-        #expect(waitFor { loopThreads("stopcheck loop") == 1 })
+        #expect(loopThreads("stopcheck loop") == 1)
         server.stop()
-        // A stopped listener stays readable (hung up); the loop must not spin on it.
-        #expect(waitFor { loopThreads("stopcheck loop") == 0 }, "the loop thread still runs after stop()")
+        // A stopped listener stays readable (hung up); the loop must not spin on it, but end.
+        #expect(server.waitUntilStopped(milliseconds: 5_000), "the loop thread still runs after stop()")
     }
 
     @Test("a deferred answer to a peer that has gone is held back, and the server says so; an immediate one is sent")
     func heldBackAnswer() throws {
         let parked = Mutex<(@Sendable (HTTPResponse) -> Void)?>(nil)
+        let arrived = DispatchSemaphore(value: 0)
         let server = try HTTPServer(name: "heldback") { request, respond in
-            if request.target == "/park" { parked.withLock { $0 = respond } } else { respond(HTTPResponse(status: 204)) }
+            if request.target == "/park" {
+                parked.withLock { $0 = respond }
+                arrived.signal()
+            } else {
+                respond(HTTPResponse(status: 204))
+            }
         }
         server.start()
         defer { server.stop() }
-        #expect(try HTTPClient(port: server.port).send(HTTPRequest(method: "GET", target: "/now")).status == 204)
+        let first = HTTPClient(port: server.port)
+        #expect(try first.send(HTTPRequest(method: "GET", target: "/now")).status == 204)
+        first.close()
         #expect(!server.heldBackAnswer)
         let socket = try Socket.connect(port: server.port)
         try socket.send(Array("GET /park HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-        #expect(waitFor { parked.withLock { $0 != nil } })
+        #expect(arrived.wait(timeout: .now() + 5) == .success)
         socket.close()   // the peer goes away while its request is parked, as a killed runtime does
-        #expect(waitFor { server.openConnections == 0 })
+        // Both connections have ended on the server's side: the peer is gone before the answer.
+        #expect(server.waitUntilNoConnections(milliseconds: 5_000))
         parked.withLock { $0 }?(HTTPResponse(status: 200))
         #expect(server.heldBackAnswer)
     }
@@ -147,7 +157,7 @@ struct HTTPServerTests {
         let gone = try Socket.connect(port: listener.localPort)
         let toGone = try listener.accept()
         gone.close()
-        #expect(waitFor { toGone.peerHasClosed })
+        #expect(awaitPeerClose(toGone, milliseconds: 5_000))
         try toGone.send(Array("event".utf8))
         // The FIN is read first (0), unless the reset overtook it (then the read reports it).
         do {
@@ -187,11 +197,8 @@ func loopThreads(_ name: String) -> Int {
     return tasks.filter { (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8))?.hasPrefix(String(name.prefix(15))) == true }.count
 }
 
-/// Polls `condition` for up to 5 s: for states reached by another thread, without a fixed sleep.
-func waitFor(_ condition: () -> Bool) -> Bool {
-    for _ in 0..<500 {
-        if condition() { return true }
-        usleep(10_000)
-    }
-    return condition()
+/// Waits for the peer's end of stream to reach `socket` — a kernel event (POLLRDHUP), not a sleep.
+func awaitPeerClose(_ socket: Socket, milliseconds: Int32) -> Bool {
+    var descriptor = pollfd(fd: socket.fd, events: 0x2000, revents: 0)   // POLLRDHUP
+    return poll(&descriptor, 1, milliseconds) == 1
 }
