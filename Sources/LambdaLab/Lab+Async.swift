@@ -43,10 +43,23 @@ extension Lab {
         state.withLock { $0.eventEndings.filter { $0.functionName == functionName } }
     }
 
-    /// Waits until none of the function's accepted events is still queued — each has ended.
+    /// Waits until none of the function's accepted events is still queued — each has ended (or
+    /// the lab stopped). Resumed by the ending itself, not by polling.
     public func waitForQueuedEvents(_ functionName: String) async {
-        // Polled, not slept through: the events end on the lab's own timers.
-        while eventCounts(functionName).queued > 0 { try? await Task.sleep(for: .milliseconds(5)) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let settled = state.withLock { state -> Bool in
+                if (state.eventCounts[functionName]?.queued ?? 0) == 0 { return true }
+                state.queueWaiters[functionName, default: []].append(continuation)
+                return false
+            }
+            if settled { continuation.resume() }
+        }
+    }
+
+    /// Callers of `waitForQueuedEvents` whose function has nothing queued any more.
+    private func settledWaiters(_ state: inout LabState) -> [CheckedContinuation<Void, Never>] {
+        let settled = state.queueWaiters.keys.filter { (state.eventCounts[$0]?.queued ?? 0) == 0 }
+        return settled.flatMap { state.queueWaiters.removeValue(forKey: $0) ?? [] }
     }
 
     private enum Ending {
@@ -134,13 +147,15 @@ extension Lab {
         let ended = EventEnding(requestID: requestID, functionName: event.functionName, acceptedAtMs: offset(event.acceptedAt).milliseconds,
                                 endedAtMs: offset(Clock.now).milliseconds, invocations: event.invocations, throttles: event.throttles,
                                 condition: condition, destination: sent ? destination : nil, invocationRequestIDs: event.invocationRequestIDs)
-        state.withLock { state in
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             if case .succeeded = ending { state.eventCounts[event.functionName, default: EventCounts()].succeeded += 1 }
             else if sent { state.eventCounts[event.functionName, default: EventCounts()].sentToDestination += 1 }
             else { state.eventCounts[event.functionName, default: EventCounts()].dropped += 1 }
             state.eventEndings.append(ended)
             if state.eventEndings.count > 2 * configuration.recordLimit { state.eventEndings.removeFirst(configuration.recordLimit) }
+            return settledWaiters(&state)
         }
+        for waiter in waiters { waiter.resume() }
         if case .failed = ending, !sent {
             let why = destination == nil ? "no on-failure destination" : "the destination \(destination!) could not be invoked"
             queueLog(event.functionName, "Event \(requestID) dropped after \(event.invocations) invocation(s): \(condition); \(why)")
@@ -173,11 +188,12 @@ extension Lab {
 
     /// At shutdown: the events still queued are reported, not silently discarded.
     func abandonQueuedEvents() -> [String: Int] {
-        let abandoned = state.withLock { state -> [QueuedEvent] in
+        let (abandoned, waiters) = state.withLock { state -> ([QueuedEvent], [CheckedContinuation<Void, Never>]) in
             defer { state.queuedEvents.removeAll() }
             for event in state.queuedEvents.values { state.eventCounts[event.functionName, default: EventCounts()].dropped += 1 }
-            return Array(state.queuedEvents.values)
+            return (Array(state.queuedEvents.values), settledWaiters(&state))
         }
+        for waiter in waiters { waiter.resume() }
         var byFunction: [String: Int] = [:]
         for event in abandoned { byFunction[event.functionName, default: 0] += 1 }
         for (function, count) in byFunction.sorted(by: { $0.key < $1.key }) {

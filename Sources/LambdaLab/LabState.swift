@@ -29,6 +29,8 @@ struct LabState {
     var queuedEvents: [String: QueuedEvent] = [:]
     /// How the most recent events ended (a window, as `records`).
     var eventEndings: [EventEnding] = []
+    /// Callers waiting for a function's queue to settle (`Lab.waitForQueuedEvents`).
+    var queueWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Each function's allowance for new environments (`LabConfiguration.scalingRate`).
     var scalingBuckets: [String: ScalingBucket] = [:]
     /// Invocations in flight, per function: kept as counts so routing never scans `inFlight`.

@@ -17,13 +17,9 @@ struct AsyncInvocationTests {
         return configuration
     }
 
-    /// Waits, without a fixed sleep, until no event of `function` is queued.
+    /// Waits until no event of `function` is queued: resumed by the last event's ending.
     func settled(_ lab: Lab, _ function: String) async throws -> EventCounts {
-        for _ in 0..<1_000 {
-            let counts = lab.eventCounts(function)
-            if counts.accepted > 0 && counts.queued == 0 { return counts }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        await lab.waitForQueuedEvents(function)
         return lab.eventCounts(function)
     }
 

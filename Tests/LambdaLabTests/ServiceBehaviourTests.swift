@@ -34,8 +34,9 @@ struct ServiceBehaviourTests {
         configuration.log = { line in if line.isPlatform { lines.withLock { $0.append(line.text) } } }
         try await withTestLab(configuration) { lab in
             try lab.deploy(plainWorker())
-            _ = try await lab.invoke("worker", payload: json(["exit": 3]))
-            for _ in 0..<500 where !lines.withLock({ $0.contains { $0.hasPrefix("[lab] SHUTDOWN") } }) { try await Task.sleep(for: .milliseconds(10)) }
+            let crashed = try await lab.invoke("worker", payload: json(["exit": 3]))
+            // The SHUTDOWN line is written before the environment counts as gone.
+            await lab.waitUntilGone(try #require(crashed.record?.environmentID))
             let kinds = lines.withLock { $0 }.map { String($0.replacingOccurrences(of: "[lab] ", with: "").prefix { $0 != " " }) }
             #expect(kinds == ["START", "END", "REPORT", "SHUTDOWN"], "\(kinds)")
         }
