@@ -155,11 +155,12 @@ extension Lab {
             if state.eventEndings.count > 2 * configuration.recordLimit { state.eventEndings.removeFirst(configuration.recordLimit) }
             return settledWaiters(&state)
         }
-        for waiter in waiters { waiter.resume() }
         if case .failed = ending, !sent {
             let why = destination == nil ? "no on-failure destination" : "the destination \(destination!) could not be invoked"
             queueLog(event.functionName, "Event \(requestID) dropped after \(event.invocations) invocation(s): \(condition); \(why)")
         }
+        // Last: a waiter that wakes finds the event's log line written too.
+        for waiter in waiters { waiter.resume() }
     }
 
     /// AWS's invocation record for a destination (chapters/aws-facts.md#asynchronous-invocation).
@@ -193,7 +194,7 @@ extension Lab {
             for event in state.queuedEvents.values { state.eventCounts[event.functionName, default: EventCounts()].dropped += 1 }
             return (Array(state.queuedEvents.values), settledWaiters(&state))
         }
-        for waiter in waiters { waiter.resume() }
+        defer { for waiter in waiters { waiter.resume() } }   // after the log lines below
         var byFunction: [String: Int] = [:]
         for event in abandoned { byFunction[event.functionName, default: 0] += 1 }
         for (function, count) in byFunction.sorted(by: { $0.key < $1.key }) {

@@ -79,12 +79,10 @@ extension Lab {
         let line = "[lab] SHUTDOWN \(environment.id) (\(reason); process \(exit.awsDescription))"
         let record = ShutdownRecord(environmentID: environmentID, functionName: environment.functionName, reason: reason,
                                     exit: exit.awsDescription, at: offset(Clock.now))
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        state.withLock { state in
             state.shutdowns.append(record)
             if state.shutdowns.count > 2 * 1_000 { state.shutdowns.removeFirst(1_000) }
-            return state.goneWaiters.removeValue(forKey: environmentID) ?? []
         }
-        defer { for waiter in waiters { waiter.resume() } }
         if let requestID {
             // Put the environment back just long enough to finish its invocation's record.
             state.withLock { $0.environments[environmentID] = environment }
@@ -100,6 +98,10 @@ extension Lab {
         }
         // After the invocation's END and REPORT: the environment outlived its last invocation.
         emit(environment, line, platform: true)
+        // Only now, with the environment removed for good and its line written, is it gone: a
+        // caller of `waitUntilGone` that came while it was put back above is answered too.
+        let waiters = state.withLock { $0.goneWaiters.removeValue(forKey: environmentID) ?? [] }
+        for waiter in waiters { waiter.resume() }
         provisionedEnvironmentFailed(environmentID, reason: "runtime exited")
         try? FileManager.default.removeItem(atPath: environment.scratchDirectory)
         environmentGone()
