@@ -13,7 +13,8 @@ let package = Package(
         .target(name: "RuntimeAPI", dependencies: ["CEpoll"], swiftSettings: instrument),
         .target(name: "LabRuntime", dependencies: ["RuntimeAPI"], swiftSettings: instrument),
         .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: instrument),
-        .target(name: "Workbook", dependencies: ["LambdaLab", "Timing"]),
+        .target(name: "Pictures"),
+        .target(name: "Workbook", dependencies: ["LambdaLab", "Timing", "Pictures"]),
 
         // MARK: Functions (the same binaries run as `bootstrap` on provided.al2023)
         // Built optimized, as a function is deployed; their work is what the chapters measure.
@@ -40,7 +41,7 @@ let package = Package(
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
         .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab"]),
-        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "Workbook", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
+        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "Workbook", "Pictures", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
     ]
 )
 

@@ -79,7 +79,7 @@ public enum Narrative {
                                  handlerDuration: .milliseconds(invocation.durationMs))
         }
         print("")
-        print("  Waterfall: one row per invocation, from the burst's first arrival (░ Init, █ handler)")
+        print("  Waterfall, one row per invocation from the first arrival (░ Init, █ handler)")
         print(Waterfall(rows: rows).render())
     }
 

@@ -17,6 +17,7 @@ enum Chapter1 {
               --invocations N       invocations of each function, one after another, 1–100 (default 10)
               --db-handshake-ms MS  modeled database connection set-up (default 40)
               --db-query-ms MS      modeled round trip of one query (default 5)
+              --svg PATH            also write a picture of the run (SVG) to PATH
               --json                print only the Outcome, as one JSON object
             """
 
@@ -30,7 +31,7 @@ enum Chapter1 {
         }
     }
 
-    struct Outcome: Codable, Sendable {
+    struct Outcome: Codable, Sendable, ChapterOutcome {
         var chapter = 1
         var invocations: Int
         var modeled: ModeledDatabase
@@ -38,6 +39,7 @@ enum Chapter1 {
         var claims: [Claim]
 
         func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
+        var pictureTitle: String { "Lambda Lab · chapter 1 · init outside the handler (\(invocations) invocations each)" }
     }
 
     static func run(_ options: Options) async throws -> Outcome {

@@ -19,6 +19,7 @@ enum Chapter2 {
               --invocations N       invocations one after another, 1–100 (default 5)
               --idle-timeout-ms MS  how long the lab keeps an idle environment, 100–60000 (default 1000)
               --gap-ms MS           pause between those invocations, 0–60000 (default 0)
+              --svg PATH            also write a picture of the run (SVG) to PATH
               --json                print only the Outcome, as one JSON object
             """
 
@@ -40,7 +41,7 @@ enum Chapter2 {
         var idleForMs: Double
     }
 
-    struct Outcome: Codable, Sendable {
+    struct Outcome: Codable, Sendable, ChapterOutcome {
         var chapter = 2
         var invocations: Int
         var idleTimeoutMs: Double
@@ -50,6 +51,7 @@ enum Chapter2 {
         var claims: [Claim]
 
         func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
+        var pictureTitle: String { "Lambda Lab · chapter 2 · warm reuse (\(invocations) invocations, idle timeout \(Int(idleTimeoutMs)) ms)" }
     }
 
     static func run(_ options: Options) async throws -> Outcome {
@@ -90,7 +92,17 @@ enum Chapter2 {
             if index > 0 { try await Task.sleep(for: .milliseconds(options.gapMs)) }
             invocations += try await FanOutStep.run(lab, name: "sequential", target: "worker", count: 1).invocations
         }
-        return StepOutcome(name: "sequential", invocations: invocations, wallMs: (ContinuousClock.now - start).milliseconds)
+        // Each call above measured its times from its own arrival; put them on one clock (the
+        // first call's arrival), so the step's waterfall shows the gaps.
+        let records = lab.records(requestIDs: invocations.map(\.requestId))
+        let origin = records.map(\.receivedAt).min() ?? .zero
+        let byRequest = Dictionary(invocations.map { ($0.requestId, $0) }, uniquingKeysWith: { first, _ in first })
+        let rebased = records.map { record in
+            InvocationSummary(record: record, latencyMs: byRequest[record.requestID]?.latencyMs, origin: origin,
+                              response: byRequest[record.requestID]?.response)
+        }
+        .sorted { $0.receivedAtMs < $1.receivedAtMs }
+        return StepOutcome(name: "sequential", invocations: rebased, wallMs: (ContinuousClock.now - start).milliseconds)
     }
 
     /// What the gap lets the claims predict: every invocation warm after the first (the gap well

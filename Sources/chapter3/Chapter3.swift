@@ -19,6 +19,7 @@ enum Chapter3 {
               --concurrency N       invocations the orchestrator sends at once, 1–100 (default 10)
               --db-handshake-ms MS  modeled database connection set-up, paid in the worker's init (default 40)
               --db-query-ms MS      modeled round trip of the worker's one query per invocation (default 5)
+              --svg PATH            also write a picture of the run (SVG) to PATH
               --json                print only the Outcome, as one JSON object
             """
 
@@ -32,7 +33,7 @@ enum Chapter3 {
         }
     }
 
-    struct Outcome: Codable, Sendable {
+    struct Outcome: Codable, Sendable, ChapterOutcome {
         var chapter = 3
         var concurrency: Int
         var modeled: ModeledDatabase
@@ -40,6 +41,7 @@ enum Chapter3 {
         var claims: [Claim]
 
         func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
+        var pictureTitle: String { "Lambda Lab · chapter 3 · concurrent fan-out (N = \(concurrency))" }
     }
 
     static func run(_ options: Options) async throws -> Outcome {

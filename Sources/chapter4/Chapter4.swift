@@ -25,6 +25,7 @@ enum Chapter4 {
               --slow-query-ms MS    the spillover burst's modeled slow query, 10–1000 (default 50)
               --db-handshake-ms MS  modeled database connection set-up, paid in init (default 40)
               --db-query-ms MS      modeled round trip of the handler's one query (default 2)
+              --svg PATH            also write a picture of the run (SVG) to PATH
               --json                print only the Outcome, as one JSON object
             """
 
@@ -65,7 +66,7 @@ enum Chapter4 {
         var provisionedConcurrencyUtilization: Double
     }
 
-    struct Outcome: Codable, Sendable {
+    struct Outcome: Codable, Sendable, ChapterOutcome {
         var chapter = 4
         var provisioned: Int
         var spillover: Int
@@ -80,6 +81,7 @@ enum Chapter4 {
         var claims: [Claim]
 
         func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
+        var pictureTitle: String { "Lambda Lab · chapter 4 · provisioned concurrency (P = \(provisioned), spillover \(spillover))" }
     }
 
     static func run(_ options: Options) async throws -> Outcome {

@@ -41,6 +41,7 @@ enum Chapter5 {
               --async-time-scale X     the async queue's time scale, 0.001–1 (default 0.01: a minute takes 0.6 s)
               --slow-query-ms MS       each call's modeled query, 10–1000 (default 50)
               --db-handshake-ms MS     modeled database connection set-up, paid in init (default 40)
+              --svg PATH               also write a picture of the run (SVG) to PATH
               --json                   print only the Outcome, as one JSON object
             """
 
@@ -101,7 +102,7 @@ enum Chapter5 {
         var asyncTimeScale: Double
     }
 
-    struct Outcome: Codable, Sendable {
+    struct Outcome: Codable, Sendable, ChapterOutcome {
         var chapter = 5
         var reserved: Int
         var excess: Int
@@ -117,6 +118,7 @@ enum Chapter5 {
         var claims: [Claim]
 
         func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
+        var pictureTitle: String { "Lambda Lab · chapter 5 · when the fan-out hits a limit (reserved concurrency \(reserved))" }
     }
 
     static func run(_ options: Options) async throws -> Outcome {

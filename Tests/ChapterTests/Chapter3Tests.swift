@@ -30,6 +30,14 @@ struct Chapter3Tests {
         #expect(cold.invocations.allSatisfy { $0.initDurationMs != nil && $0.logLines.last!.contains("\tInit Duration: ") })
     }
 
+    @Test("the run's picture parses as SVG, has one row per environment, and every width is a measured duration to scale")
+    func picture() async throws {
+        let outcome = try await Self.outcome.value
+        let picture = try PictureInspection.check(outcome.picture(), steps: outcome.steps)
+        // 4 cold + 4 more in the bigger burst + 1 after the redeploy: 9 rows.
+        #expect(try picture.elements("g", class: "lane").count == 2 * Self.n + 1)
+    }
+
     @Test("the warm burst right after has 0 cold starts and starts no new environment")
     func warmBurst() async throws {
         let cold = try await step("cold burst"), warm = try await step("warm burst")

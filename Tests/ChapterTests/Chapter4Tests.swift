@@ -1,3 +1,4 @@
+import FoundationXML
 import LabTestSupport
 import Testing
 import Workbook
@@ -16,6 +17,17 @@ struct Chapter4Tests {
         options.dbHandshakeMs = 60
         options.dbQueryMs = 2
         return try await exclusively { try await Chapter4.run(options) }
+    }
+
+    @Test("the run's picture marks the provisioned environments' rows, and its widths are measured durations to scale")
+    func picture() async throws {
+        let outcome = try await Self.outcome.value
+        let picture = try PictureInspection.check(outcome.picture(), steps: outcome.steps)
+        // Tinted rows, not counting the legend's swatch.
+        let tinted = try picture.elements("rect", class: "provisioned-lane")
+            .filter { ($0.parent as? XMLElement).flatMap { PictureInspection.attribute($0, "class") } == "lane" }.count
+        #expect(tinted > 0)
+        #expect(tinted == Set(outcome.steps.flatMap(\.invocations).filter(\.isProvisioned).map(\.environmentId)).count)
     }
 
     @Test("provisioned concurrency on $LATEST is refused with AWS's message")

@@ -78,4 +78,18 @@ struct SummaryTests {
         #expect(lines[1].filter { $0 == "░" }.count == 0)
         #expect(lines[1].filter { $0 == "█" }.count == 10)
     }
+
+    @Test("a waterfall of 200 environments with four-digit times still fits 80 columns, to scale")
+    func waterfallFits80Columns() {
+        let rows = (1...200).map { index in
+            Waterfall.Row(label: "env-\(index)", offset: .milliseconds(Double(index)), initDuration: .milliseconds(1_234.56),
+                          handlerDuration: .milliseconds(2_345.67))
+        }
+        let lines = Waterfall(rows: rows).render().split(separator: "\n")
+        #expect(lines.count == 201)
+        #expect(lines.allSatisfy { $0.count <= 80 })
+        // Init and handler keep their proportion (1234.56 : 2345.67) within a cell of rounding.
+        let initCells = lines[0].filter { $0 == "░" }.count, handlerCells = lines[0].filter { $0 == "█" }.count
+        #expect(abs(Double(handlerCells) / Double(initCells) - 2_345.67 / 1_234.56) < 0.15)
+    }
 }
