@@ -84,6 +84,8 @@ public enum FanOutStep {
         var step = StepOutcome(name: name, invocations: invocations, wallMs: answer.wallMs,
                                sendSpreadMs: (sent.max() ?? 0) - (sent.min() ?? 0))
         step.calls = calls
+        step.orchestratorInvocations = 1
+        step.orchestratorBilledMs = result.record?.billedDurationMs ?? 0
         return step
     }
 

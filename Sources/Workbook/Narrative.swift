@@ -92,6 +92,27 @@ public enum Narrative {
         }
         section("Summary (latencies and wall time in ms, measured by the orchestrator)")
         print(table.render())
+        cost(RunCost(steps: steps))
+    }
+
+    /// The run priced as AWS would bill it: modeled money from the lab's measured Billed Durations.
+    public static func cost(_ cost: RunCost) {
+        print("")
+        let perMillion = cost.usd * 1_000_000
+        var text = "Modeled cost on AWS (prices, not a measurement): the \(cost.invocations) invocations above (the orchestrator's included), \(cost.billedMs) ms billed in all at \(cost.memoryMB) MB, would cost $\(dollars(cost.usd)) at us-east-1 \(cost.architecture.rawValue) prices — $\(dollars(perMillion)) per million runs like this one."
+        if cost.provisionedInvocations > 0 {
+            text += " \(cost.provisionedInvocations) of them ran on provisioned environments, at its lower duration price; the capacity itself is billed by the hour and priced apart."
+        }
+        paragraph(text, indent: "")
+    }
+
+    /// Dollars with enough digits to show a millionth of a cent, without trailing zeros.
+    public static func dollars(_ value: Double) -> String {
+        let digits = value >= 1 ? 2 : value >= 0.01 ? 4 : 9
+        var text = String(format: "%.\(digits)f", value)
+        if digits > 2 { while text.hasSuffix("0") { text.removeLast() } }
+        if text.hasSuffix(".") { text += "00" }
+        return text
     }
 
     /// What the figures are: who measured them, or which are AWS's rule applied to the lab's times.

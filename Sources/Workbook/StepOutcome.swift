@@ -23,6 +23,10 @@ public struct StepOutcome: Codable, Sendable {
     public var databaseConnections: Int?
     /// Every call as the orchestrator saw it, those that never ran (429) included.
     public var calls: [CallSummary] = []
+    /// The orchestrator's own invocations in this step and their Billed Duration: a learner's
+    /// bill has them too.
+    public var orchestratorInvocations = 0
+    public var orchestratorBilledMs = 0
 
     public init(name: String, invocations: [InvocationSummary], wallMs: Double, sendSpreadMs: Double = 0) {
         self.name = name

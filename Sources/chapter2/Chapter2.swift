@@ -88,9 +88,12 @@ enum Chapter2 {
         }
         let start = ContinuousClock.now
         var invocations: [InvocationSummary] = []
+        var orchestratorBilledMs = 0
         for index in 0..<options.invocations {
             if index > 0 { try await Task.sleep(for: .milliseconds(options.gapMs)) }
-            invocations += try await FanOutStep.run(lab, name: "sequential", target: "worker", count: 1).invocations
+            let call = try await FanOutStep.run(lab, name: "sequential", target: "worker", count: 1)
+            invocations += call.invocations
+            orchestratorBilledMs += call.orchestratorBilledMs
         }
         // Each call above measured its times from its own arrival; put them on one clock (the
         // first call's arrival), so the step's waterfall shows the gaps.
@@ -102,7 +105,10 @@ enum Chapter2 {
                               response: byRequest[record.requestID]?.response)
         }
         .sorted { $0.receivedAtMs < $1.receivedAtMs }
-        return StepOutcome(name: "sequential", invocations: rebased, wallMs: (ContinuousClock.now - start).milliseconds)
+        var step = StepOutcome(name: "sequential", invocations: rebased, wallMs: (ContinuousClock.now - start).milliseconds)
+        step.orchestratorInvocations = options.invocations
+        step.orchestratorBilledMs = orchestratorBilledMs
+        return step
     }
 
     /// What the gap lets the claims predict: every invocation warm after the first (the gap well

@@ -38,6 +38,18 @@ struct Chapter3Tests {
         #expect(try picture.elements("g", class: "lane").count == 2 * Self.n + 1)
     }
 
+    @Test("the run's modeled cost counts every invocation that ran, the orchestrator's four included, with their Billed Durations")
+    func runCost() async throws {
+        let outcome = try await Self.outcome.value
+        let cost = RunCost(steps: outcome.steps)
+        let workers = outcome.steps.flatMap(\.invocations)
+        #expect(cost.invocations == workers.count + 4)
+        #expect(workers.count == 5 * Self.n)
+        #expect(cost.billedMs > workers.map(\.billedDurationMs).reduce(0, +))
+        #expect(cost.provisionedInvocations == 0)
+        #expect(cost.usd == Cost.x86_64.onDemand(billedMs: cost.billedMs, invocations: cost.invocations, memoryMB: 128))
+    }
+
     @Test("the warm burst right after has 0 cold starts and starts no new environment")
     func warmBurst() async throws {
         let cold = try await step("cold burst"), warm = try await step("warm burst")

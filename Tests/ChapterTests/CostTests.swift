@@ -28,4 +28,16 @@ struct CostTests {
         #expect(abs(Cost.x86_64.breakEvenUtilization - 0.6) < 0.001)
         #expect(abs(Cost.arm64.breakEvenUtilization - 0.6) < 0.001)
     }
+
+    @Test("a run's cost: on-demand and provisioned invocations at their own prices, computed by hand")
+    func runCost() {
+        // 21 on demand, 630 ms billed at 128 MB: 21 × $0.0000002 + 0.125 GB × 0.63 s × $0.0000166667
+        //   = $0.0000042 + $0.00000131250 = $0.0000055125
+        // 5 on provisioned, 50 ms: 5 × $0.0000002 + 0.125 × 0.05 × $0.0000097222 = $0.00000106076375
+        let cost = RunCost(onDemandInvocations: 21, onDemandBilledMs: 630, provisionedInvocations: 5, provisionedBilledMs: 50)
+        #expect(abs(cost.usd - (0.0000055125026 + 0.00000106076375)) < 1e-13)
+        #expect(cost.invocations == 26 && cost.billedMs == 680)
+        #expect(Narrative.dollars(0.0000065732665) == "0.000006573")
+        #expect(Narrative.dollars(6.5732665) == "6.57")
+    }
 }
