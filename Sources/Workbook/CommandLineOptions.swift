@@ -30,6 +30,8 @@ public struct CommandLineOptions {
         }
     }
 
+    public func string(_ name: String) -> String? { values[name] }
+
     public func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
         guard let text = values[name] else { return value }
         guard let number = Int(text), range.contains(number) else {

@@ -31,13 +31,16 @@ public enum FanOutStep {
         public var payloads: [String]?
         public var retry: (maxAttempts: Int, baseMs: Double, seed: UInt64?)?
         public var acceptThrottles: Bool
+        /// A steady rate: call i sent `i × intervalMs` after the first; nil sends them all at once.
+        public var intervalMs: Double?
 
         public init(invocationType: String? = nil, payloads: [String]? = nil, retry: (maxAttempts: Int, baseMs: Double, seed: UInt64?)? = nil,
-                    acceptThrottles: Bool = false) {
+                    acceptThrottles: Bool = false, intervalMs: Double? = nil) {
             self.invocationType = invocationType
             self.payloads = payloads
             self.retry = retry
             self.acceptThrottles = acceptThrottles
+            self.intervalMs = intervalMs
         }
     }
 
@@ -48,6 +51,7 @@ public enum FanOutStep {
         if let qualifier { event["qualifier"] = qualifier }
         if let payload { event["payload"] = payload }
         if let type = calling.invocationType { event["invocationType"] = type }
+        if let interval = calling.intervalMs { event["intervalMs"] = interval }
         if let payloads = calling.payloads {
             event["payloads"] = try payloads.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) }
         }

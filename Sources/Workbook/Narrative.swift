@@ -106,12 +106,16 @@ public enum Narrative {
         paragraph(text, indent: "")
     }
 
-    /// Dollars with enough digits to show a millionth of a cent, without trailing zeros.
+    /// Dollars to the cent from $1 up, else to three significant digits ($0.0000575): a run costs
+    /// millionths of a dollar, and those digits are the lesson.
     public static func dollars(_ value: Double) -> String {
-        let digits = value >= 1 ? 2 : value >= 0.01 ? 4 : 9
+        guard value < 1 else { return String(format: "%.2f", value) }
+        guard value > 0 else { return "0" }
+        var digits = 2
+        while value * pow(10, Double(digits)) < 100, digits < 15 { digits += 1 }
         var text = String(format: "%.\(digits)f", value)
-        if digits > 2 { while text.hasSuffix("0") { text.removeLast() } }
-        if text.hasSuffix(".") { text += "00" }
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
         return text
     }
 

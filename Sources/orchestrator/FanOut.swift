@@ -18,6 +18,9 @@ struct FanOutEvent: Decodable {
     var invocationType: String?
     /// Retry throttled calls (429) as AWS's SDKs do in their standard retry mode; nil: never.
     var retry: RetryPolicy?
+    /// A steady rate instead of a burst: call i is written `i × intervalMs` after the first, whether
+    /// or not earlier calls have answered (open loop, as independent clients arrive).
+    var intervalMs: Double?
 }
 
 /// The AWS SDKs' standard retry mode, for throttles: at most `maxAttempts` attempts in all (the
@@ -110,7 +113,8 @@ final class FanOut: Sendable {
         defer { pool.withLock { $0.append(contentsOf: clients) } }
         for client in clients { try client.connect() }
         let requests = try (0..<event.count).map { try request(event, index: $0) }
-        return event.sequential == true ? runSequentially(clients[0], requests) : runAtOnce(clients, requests, retry: event.retry)
+        return event.sequential == true ? runSequentially(clients[0], requests)
+            : runAtOnce(clients, requests, retry: event.retry, interval: event.intervalMs.map { .milliseconds(max(0, $0)) } ?? .zero)
     }
 
     /// A throttled call tries again on its own connection after its own jittered wait, as an SDK
@@ -149,21 +153,39 @@ final class FanOut: Sendable {
         return object["Reason"] as? String ?? ""
     }
 
-    private func runAtOnce(_ clients: [HTTPClient], _ requests: [HTTPRequest], retry: RetryPolicy?) -> FanOutOutput {
+    /// With a zero interval, a burst; otherwise a steady rate, each write at its scheduled time
+    /// while the answers of earlier calls are read in between.
+    private func runAtOnce(_ clients: [HTTPClient], _ requests: [HTTPRequest], retry: RetryPolicy?, interval: Duration) -> FanOutOutput {
         var calls = [Call?](repeating: nil, count: requests.count)
         let retriedCalls = Mutex<[Int: Call]>([:])
         let retries = DispatchGroup()
         var sentAt = [ContinuousClock.Instant](repeating: .now, count: requests.count)
         let start = ContinuousClock.now
-        for (index, client) in clients.enumerated() {
-            sentAt[index] = .now
-            do { try client.write(requests[index]) } catch { calls[index] = failed(index, since: sentAt[index], error, client) }
+        var unsent = 0
+        var waiting = Set<Int>()
+        func sendDue() {
+            while unsent < requests.count, ContinuousClock.now >= start + interval * unsent {
+                let index = unsent
+                unsent += 1
+                sentAt[index] = .now
+                do {
+                    try clients[index].write(requests[index])
+                    waiting.insert(index)
+                } catch {
+                    calls[index] = failed(index, since: sentAt[index], error, clients[index])
+                }
+            }
         }
-        var waiting = Set(clients.indices.filter { calls[$0] == nil })
-        while !waiting.isEmpty {
+        sendDue()
+        while !waiting.isEmpty || unsent < requests.count {
             let order = Array(waiting)
             var fds = order.map { pollfd(fd: clients[$0].fileDescriptor ?? -1, events: Int16(POLLIN), revents: 0) }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
+            // Until the next scheduled write at the latest (rounded up: never early).
+            let timeout = unsent < requests.count
+                ? Int32(max(0, ((start + interval * unsent) - ContinuousClock.now).milliseconds.rounded(.up))) : -1
+            let ready = poll(&fds, nfds_t(fds.count), timeout)
+            sendDue()
+            if ready <= 0 { continue }
             for (slot, index) in order.enumerated() where fds[slot].revents != 0 {
                 do {
                     calls[index] = Self.call(index, try clients[index].readResponse(), latency: ContinuousClock.now - sentAt[index])

@@ -37,7 +37,8 @@ struct CostTests {
         let cost = RunCost(onDemandInvocations: 21, onDemandBilledMs: 630, provisionedInvocations: 5, provisionedBilledMs: 50)
         #expect(abs(cost.usd - (0.0000055125026 + 0.00000106076375)) < 1e-13)
         #expect(cost.invocations == 26 && cost.billedMs == 680)
-        #expect(Narrative.dollars(0.0000065732665) == "0.000006573")
+        #expect(Narrative.dollars(0.0000065732665) == "0.00000657")
+        #expect(Narrative.dollars(0.0294) == "0.0294")
         #expect(Narrative.dollars(6.5732665) == "6.57")
     }
 }
