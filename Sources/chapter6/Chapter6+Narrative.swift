@@ -27,7 +27,7 @@ extension Chapter6 {
         print(table.render())
         print("")
         let cheaper = outcome.provisionedPerHourUSD < outcome.onDemandPerHourUSD ? "provisioned concurrency costs less" : "on demand costs less"
-        Narrative.paragraph("At \(rate) calls/s the \(p) provisioned environments are busy \(percent(hour.utilization)) of the time, so \(cheaper) ($\(Narrative.dollars(abs(outcome.onDemandPerHourUSD - outcome.provisionedPerHourUSD))) an hour apart). The break-even utilization is \(percent(outcome.breakEvenUtilization)) from the prices alone (the capacity price per GB-s ÷ the duration price it saves: $\(price(outcome.prices.provisionedCapacityPerGBSecond)) ÷ ($\(price(outcome.prices.onDemandPerGBSecond)) − $\(price(outcome.prices.provisionedDurationPerGBSecond)))), and \(percent(outcome.breakEvenUtilizationWithInits)) once this hour's Inits are counted. Below it, capacity sits idle and costs more than it saves; above it, provisioned concurrency is both faster and cheaper.", indent: "")
+        Narrative.paragraph("At \(rate) calls/s the \(p) provisioned environments are busy \(percent(hour.utilization)) of the time, so \(cheaper) ($\(Narrative.dollars(abs(outcome.onDemandPerHourUSD - outcome.provisionedPerHourUSD))) an hour apart). The break-even utilization is \(percent(outcome.breakEvenUtilization, digits: 2)) from the prices alone (the capacity price per GB-s ÷ the duration price it saves: $\(price(outcome.prices.provisionedCapacityPerGBSecond)) ÷ ($\(price(outcome.prices.onDemandPerGBSecond)) − $\(price(outcome.prices.provisionedDurationPerGBSecond)))), and \(percent(outcome.breakEvenUtilizationWithInits, digits: 2)) once this hour's Inits are counted. Below it, capacity sits idle and costs more than it saves; above it, provisioned concurrency is both faster and cheaper.", indent: "")
 
         var sweep = TextTable([("utilization", .right), ("calls/s", .right), ("on demand $/h", .right), ("provisioned $/h", .right), ("cheaper", .left)])
         for point in outcome.sweep {
@@ -46,7 +46,7 @@ extension Chapter6 {
         Narrative.claims(outcome.claims)
     }
 
-    static func percent(_ share: Double) -> String { String(format: "%.1f %%", share * 100) }
+    static func percent(_ share: Double, digits: Int = 1) -> String { String(format: "%.\(digits)f %%", share * 100) }
 
     /// A price per GB-second as AWS publishes it: $0.0000166667.
     static func price(_ value: Double) -> String {

@@ -17,7 +17,7 @@ extension Chapter6 {
                      .init(name: "provisioned (P = \(outcome.provisioned))", style: "provisioned-line",
                            points: outcome.sweep.map { ($0.utilization * 100, $0.provisionedUSD) })],
             markers: [.init(x: outcome.breakEvenUtilizationWithInits * 100,
-                            label: String(format: "break-even %.1f %%", outcome.breakEvenUtilizationWithInits * 100)),
+                            label: String(format: "break-even %.2f %%", outcome.breakEvenUtilizationWithInits * 100)),
                       .init(x: outcome.hour.utilization * 100,
                             label: String(format: "this run: %.0f %% (%d calls/s)", outcome.hour.utilization * 100, outcome.rate))],
             formatX: { "\(Int($0.rounded())) %" }, formatY: { "$" + Narrative.dollars($0) })

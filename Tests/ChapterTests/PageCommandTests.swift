@@ -7,6 +7,7 @@ import Workbook
 @testable import chapter3
 @testable import chapter4
 @testable import chapter5
+@testable import chapter6
 
 /// Every `swift run chapterN …` a chapter page shows — in "Run it" and in "Try this" — is run here,
 /// in-process, with exactly the page's options: it must finish, and every claim it prints must hold
@@ -78,5 +79,10 @@ struct PageCommandTests {
     @Test("chapter 5's page: every command it shows runs with no claim failing")
     func chapter5() async throws {
         try await Self.runAll(page: "05-") { try await Chapter5.run(Chapter5.Options(arguments: $0)).claims }
+    }
+
+    @Test("chapter 6's page: every command it shows runs with no claim failing")
+    func chapter6() async throws {
+        try await Self.runAll(page: "06-") { try await Chapter6.run(Chapter6.Options(arguments: $0)).claims }
     }
 }
