@@ -69,7 +69,7 @@ enum ControlPlaneJSON {
             "RequestedProvisionedConcurrentExecutions": config.requested,
             "AllocatedProvisionedConcurrentExecutions": config.allocated,
             "AvailableProvisionedConcurrentExecutions": config.available,
-            "Status": config.status,
+            "Status": config.status.rawValue,
             "LastModified": config.lastModified,
         ]
         if let reason = config.statusReason { object["StatusReason"] = reason }

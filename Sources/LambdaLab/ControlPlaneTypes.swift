@@ -22,9 +22,16 @@ public struct VersionInfo: Sendable, Equatable {
 /// What Get/PutProvisionedConcurrencyConfig return
 /// (chapters/aws-facts.md#control-plane-operations), plus the lab's record of when the status
 /// changed.
+/// A provisioned concurrency configuration's status, in AWS's words.
+public enum ProvisionedConcurrencyStatus: String, Sendable, Codable {
+    case inProgress = "IN_PROGRESS"
+    case ready = "READY"
+    case failed = "FAILED"
+}
+
 public struct ProvisionedConcurrencyConfig: Sendable, Codable, Equatable {
     public struct StatusChange: Sendable, Codable, Equatable {
-        public var status: String
+        public var status: ProvisionedConcurrencyStatus
         /// Since the configuration was put.
         public var afterMs: Double
     }
@@ -33,8 +40,7 @@ public struct ProvisionedConcurrencyConfig: Sendable, Codable, Equatable {
     public var requested: Int
     public var allocated: Int
     public var available: Int
-    /// IN_PROGRESS, READY or FAILED.
-    public var status: String
+    public var status: ProvisionedConcurrencyStatus
     public var statusReason: String?
     /// As AWS prints it: `2019-11-21T19:32:12+0000`.
     public var lastModified: String

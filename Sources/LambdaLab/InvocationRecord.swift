@@ -30,7 +30,7 @@ public struct InvocationRecord: Sendable {
     /// How many invocations this environment had served, this one included.
     public let environmentInvocationNumber: Int
     /// `on-demand` or `provisioned-concurrency`: how the serving environment was initialised.
-    public let initializationType: String
+    public let initializationType: InitializationType
     /// Counted in `ProvisionedConcurrencySpilloverInvocations`: the qualifier has provisioned
     /// concurrency, but every provisioned environment was busy, so this ran on demand.
     public let spillover: Bool

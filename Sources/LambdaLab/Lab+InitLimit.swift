@@ -11,9 +11,9 @@ extension Lab {
     func initTimedOut(environmentID: String, limit: Duration) {
         let found = state.withLock { state -> (assigned: String?, starved: Bool, suppressed: Bool, onDemand: Bool)? in
             guard let environment = state.environments[environmentID], environment.phase == .initializing else { return nil }
-            state.environments[environmentID]!.phase = .shuttingDown
+            state.beginShutdown(environmentID)
             return (environment.assigned, environment.endpoint?.wasStarved ?? false, environment.suppressedInit,
-                    environment.initializationType == "on-demand")
+                    environment.initializationType == .onDemand)
         }
         guard let (assigned, starved, suppressed, onDemand) = found else { return }
         if !starved, !suppressed, onDemand, let requestID = assigned, let replacement = moveInvocation(requestID, from: environmentID, suppressedInit: true) {
@@ -53,12 +53,10 @@ extension Lab {
         let moved = state.withLock { state -> (EnvironmentState, staleTimeout: UInt64?)? in
             guard !state.stopped, let old = state.environments[environmentID],
                   state.inFlight[requestID]?.environmentID == environmentID else { return nil }
-            state.leaveIdle(environmentID)
-            state.environments[environmentID]!.assigned = nil
-            state.environments[environmentID]!.phase = .shuttingDown
-            state.environments[environmentID]!.parkedNext = nil
+            state.giveUpAssignment(environmentID)
+            state.beginShutdown(environmentID)
             var replacement = state.newEnvironment(function: old.functionName, version: old.version, configuration: old.configuration,
-                                                   initializationType: "on-demand", scratchDirectory: scratchDirectory(for:), assigned: requestID)
+                                                   initializationType: .onDemand, scratchDirectory: scratchDirectory(for:), assigned: requestID)
             replacement.suppressedInit = suppressedInit
             replacement.initReported = suppressedInit
             state.environments[replacement.id] = replacement

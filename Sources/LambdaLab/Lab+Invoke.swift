@@ -23,60 +23,71 @@ extension Lab {
         case refuse(LabError)
     }
 
-    /// The router at work: reuse an idle environment of this version, or start a new one, or throttle.
+    /// The router at work: reuse an idle environment of this version, or start a new one, or
+    /// throttle. Decided under the lock (`place`), carried out outside it (`carryOut`).
     public func invoke(_ functionName: String, qualifier: String?, payload: [UInt8],
                        completion: @escaping @Sendable (Result<InvocationResult, LabError>) -> Void) {
         let requestID = UUID().uuidString.lowercased()
         let now = Clock.now
-        let placement = state.withLock { state -> Placement in
-            guard !state.stopped else { return .refuse(.service("The lab is stopped.")) }
-            guard let function = state.functions[functionName], let (version, functionConfiguration) = function.resolve(qualifier) else {
-                return .refuse(.functionNotFound(arn(functionName, qualifier: qualifier)))
-            }
-            let provisionedQualifier = function.provisionedConfiguration(for: qualifier, version: version)
-            let idle = state.idleCandidates(function: functionName, version: version, provisionedQualifier: provisionedQualifier)
-            let limits = Router.Limits(accountConcurrency: configuration.accountConcurrency, totalReserved: state.totalReserved,
-                                       reserved: function.reservedConcurrency)
-            let decision = Router.route(idle: idle, inFlightForFunction: state.inFlightCount(function: functionName),
-                                        inFlightUnreserved: state.inFlightUnreserved(), limits: limits)
-            var invocation = InFlightInvocation(
-                requestID: requestID, functionName: functionName, version: version,
-                invokedARN: arn(functionName, qualifier: qualifier), payload: payload.isEmpty ? Array("{}".utf8) : payload,
-                timeout: functionConfiguration.timeout, receivedAt: now, complete: completion, environmentID: "", coldStart: false)
-            switch decision {
-            case .throttle(let reason):
-                return .refuse(.throttled(reason))
-            case .reuse(let id):
-                invocation.environmentID = id
-                invocation.spillover = provisionedQualifier != nil && state.environments[id]!.provisionedFor == nil
-                state.leaveIdle(id)
-                state.environments[id]!.phase = .invoking
-                state.environments[id]!.assigned = requestID
-                state.environments[id]!.idleSince = nil
-                state.addInFlight(invocation)
-                // The runtime is parked in `GET /next`: answer it now. Otherwise it is between its
-                // response and its next `next`, and will get this event when that arrives.
-                guard let parked = state.environments[id]!.parkedNext else { return .waitForNext }
-                state.environments[id]!.parkedNext = nil
-                return .handOut(parked, state.environments[id]!)
-            case .coldStart:
-                // The scaling rate: a new environment needs a token from the function's bucket.
-                let rate = configuration.scalingRate
-                var bucket = state.scalingBuckets[functionName] ?? ScalingBucket(rate, now: now)
-                let allowed = bucket.take(rate, now: now)
-                state.scalingBuckets[functionName] = bucket
-                guard allowed else { return .refuse(.throttled("FunctionInvocationRateLimitExceeded")) }
-                let environment = state.newEnvironment(function: functionName, version: version, configuration: functionConfiguration,
-                                                       initializationType: "on-demand", scratchDirectory: scratchDirectory(for:),
-                                                       assigned: requestID)
-                let id = environment.id
-                invocation.environmentID = id
-                invocation.coldStart = true
-                invocation.spillover = provisionedQualifier != nil
-                state.addInFlight(invocation)
-                return .coldStart(environment)
-            }
+        let placement = state.withLock { state in
+            place(requestID, functionName, qualifier: qualifier, payload: payload, at: now, completion: completion, in: &state)
         }
+        carryOut(placement, requestID: requestID, completion: completion)
+    }
+
+    /// Decides where the invocation runs and records it: in flight, its environment assigned or
+    /// registered. Touches nothing outside the state.
+    private func place(_ requestID: String, _ functionName: String, qualifier: String?, payload: [UInt8], at now: Instant,
+                       completion: @escaping @Sendable (Result<InvocationResult, LabError>) -> Void, in state: inout LabState) -> Placement {
+        guard !state.stopped else { return .refuse(.service("The lab is stopped.")) }
+        guard let function = state.functions[functionName], let (version, functionConfiguration) = function.resolve(qualifier) else {
+            return .refuse(.functionNotFound(arn(functionName, qualifier: qualifier)))
+        }
+        let provisionedQualifier = function.provisionedConfiguration(for: qualifier, version: version)
+        let idle = state.idleCandidates(function: functionName, version: version, provisionedQualifier: provisionedQualifier)
+        let limits = Router.Limits(accountConcurrency: configuration.accountConcurrency, totalReserved: state.totalReserved,
+                                   reserved: function.reservedConcurrency)
+        let decision = Router.route(idle: idle, inFlightForFunction: state.inFlightCount(function: functionName),
+                                    inFlightUnreserved: state.inFlightUnreserved(), limits: limits)
+        var invocation = InFlightInvocation(
+            requestID: requestID, functionName: functionName, version: version,
+            invokedARN: arn(functionName, qualifier: qualifier), payload: payload.isEmpty ? Array("{}".utf8) : payload,
+            timeout: functionConfiguration.timeout, receivedAt: now, complete: completion, environmentID: "", coldStart: false)
+        switch decision {
+        case .throttle(let reason):
+            return .refuse(.throttled(reason))
+        case .reuse(let id):
+            // The router proposes only environments in the idle index, so this always succeeds.
+            guard state.assign(requestID, to: id) else { return .refuse(.service("The lab could not route the invocation.")) }
+            invocation.environmentID = id
+            invocation.spillover = provisionedQualifier != nil && state.environments[id]!.provisionedFor == nil
+            state.addInFlight(invocation)
+            // The runtime is parked in `GET /next`: answer it now. Otherwise it is between its
+            // response and its next `next`, and will get this event when that arrives.
+            guard let parked = state.environments[id]!.parkedNext else { return .waitForNext }
+            state.environments[id]!.parkedNext = nil
+            return .handOut(parked, state.environments[id]!)
+        case .coldStart:
+            // The scaling rate: a new environment needs a token from the function's bucket.
+            let rate = configuration.scalingRate
+            var bucket = state.scalingBuckets[functionName] ?? ScalingBucket(rate, now: now)
+            let allowed = bucket.take(rate, now: now)
+            state.scalingBuckets[functionName] = bucket
+            guard allowed else { return .refuse(.throttled("FunctionInvocationRateLimitExceeded")) }
+            let environment = state.newEnvironment(function: functionName, version: version, configuration: functionConfiguration,
+                                                   initializationType: .onDemand, scratchDirectory: scratchDirectory(for:),
+                                                   assigned: requestID)
+            invocation.environmentID = environment.id
+            invocation.coldStart = true
+            invocation.spillover = provisionedQualifier != nil
+            state.addInFlight(invocation)
+            return .coldStart(environment)
+        }
+    }
+
+    /// Does what `place` decided: answers a refusal, hands the event to a parked runtime, or starts
+    /// the new environment — each off the caller's thread where it does real work.
+    private func carryOut(_ placement: Placement, requestID: String, completion: @escaping @Sendable (Result<InvocationResult, LabError>) -> Void) {
         switch placement {
         case .refuse(let error):
             completion(.failure(error))
@@ -85,7 +96,7 @@ extension Lab {
         case .handOut(let parked, let environment):
             dispatch {
                 // Handed out now, not when routed: Duration starts when the runtime gets the event.
-                guard let handout = self.state.withLock({ state -> Handout? in
+                guard let event = self.state.withLock({ state -> NextEvent? in
                     // A newer `next` from this runtime may have taken the event meanwhile, or the
                     // environment died and the invocation moved to another.
                     guard let invocation = state.inFlight[requestID], invocation.handedOutAt == nil,
@@ -95,7 +106,7 @@ extension Lab {
                 }) else { return parked(.superseded) }
                 self.emit(environment, PlatformLog.start(requestID: requestID, version: environment.version), platform: true)
                 self.armTimeout(requestID: requestID, environmentID: environment.id, after: environment.configuration.timeout)
-                parked(.event(handout))
+                parked(.event(event))
             }
         case .coldStart(let environment):
             // Off the caller's thread (it may be one of the cooperative pool's two).
@@ -129,11 +140,11 @@ extension Lab {
     }
 
     /// Marks the invocation as handed to the runtime and builds what `GET /next` answers.
-    func handOut(_ requestID: String, in state: inout LabState, at now: Instant) -> Handout {
+    func handOut(_ requestID: String, in state: inout LabState, at now: Instant) -> NextEvent {
         state.inFlight[requestID]!.handedOutAt = now
         let invocation = state.inFlight[requestID]!
         let deadline = Int64(Date().timeIntervalSince1970 * 1000) + Int64(invocation.timeout.milliseconds)
-        return Handout(requestID: requestID, deadlineMs: deadline, invokedARN: invocation.invokedARN,
+        return NextEvent(requestID: requestID, deadlineMs: deadline, invokedARN: invocation.invokedARN,
                        traceID: Lab.traceID(), payload: invocation.payload)
     }
 

@@ -5,7 +5,8 @@ import Timing
 
 /// Starting, finishing, reaping: the execution environment's life from spawn to Shutdown.
 extension Lab {
-    enum Outcome {
+    /// How an invocation ended, as the runtime (or the lab, for a crash or timeout) reported it.
+    enum InvocationOutcome {
         case succeeded([UInt8])
         case failed(type: String, payload: [UInt8])
     }
@@ -78,7 +79,7 @@ extension Lab {
                 onExit: { [weak self] exit in self?.processExited(environmentID: id, exit) })
             if killNow { process.signal(SIGKILL) }
             let limit = environment.suppressedInit ? environment.configuration.timeout
-                : environment.initializationType == "on-demand" ? configuration.initTimeout : max(.seconds(130), environment.configuration.timeout)
+                : environment.initializationType == .onDemand ? configuration.initTimeout : max(.seconds(130), environment.configuration.timeout)
             deadlines.after(limit) { [weak self] in
                 guard let self else { return }
                 DispatchQueue.global().async { self.initTimedOut(environmentID: id, limit: limit) }
@@ -111,7 +112,7 @@ extension Lab {
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(configuration.memorySizeMB),
             "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/\(environment.functionName)",
             "AWS_LAMBDA_LOG_STREAM_NAME": environment.logStreamName,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": environment.initializationType,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": environment.initializationType.rawValue,
             "_HANDLER": configuration.handler,
             "AWS_REGION": self.configuration.region,
             "AWS_DEFAULT_REGION": self.configuration.region,
@@ -156,42 +157,55 @@ extension Lab {
 
     // MARK: Invoke ends
 
+    /// What closing an invocation took out of the state, for `finishInvocation` to report.
+    private struct Closed {
+        let invocation: InFlightInvocation
+        let environmentID: String
+        /// Nil when the environment is already gone.
+        let environment: EnvironmentState?
+        /// Init's figures and output, on the first invocation of a cold start only.
+        let initDuration: Duration?
+        let initCPUTime: Duration?
+        let initLog: [String]
+    }
+
     /// Ends an invocation: records it, answers the caller, and (unless it is being discarded) makes
-    /// the environment idle at once, so the very next invoke reuses it.
-    func finishInvocation(requestID: String, environmentID: String, outcome: Outcome, discardEnvironment: Bool = false) {
+    /// the environment idle at once, so the very next invoke reuses it. Decided under the lock
+    /// (`close`), then reported outside it.
+    func finishInvocation(requestID: String, environmentID: String, outcome: InvocationOutcome, discardEnvironment: Bool = false) {
         // Everything the process printed before it answered belongs to this invocation's log.
         let (process, output) = state.withLock { ($0.environments[environmentID]?.process, $0.environments[environmentID]?.output) }
         output?.drain { line in self.functionOutput(environmentID: environmentID, line) }
         let now = Clock.now
-        let finished = state.withLock { state -> (InFlightInvocation, EnvironmentState?, Duration?, Duration?, [String], Int)? in
-            guard let invocation = state.removeInFlight(requestID) else { return nil }
-            guard var environment = state.environments[environmentID] else { return (invocation, nil, nil, nil, [], 1) }
-            var initDuration: Duration?
-            var initCPUTime: Duration?
-            var initLog: [String] = []
-            if invocation.coldStart && !environment.initReported {
-                initDuration = environment.initDuration
-                initCPUTime = environment.initCPUTime
-                initLog = environment.initLog
-                environment.initReported = true
-                environment.initLog = []
-            }
-            environment.invocationsServed += 1
-            if environment.assigned == requestID { environment.assigned = nil }
-            if !discardEnvironment && environment.phase == .invoking {
-                environment.phase = .idle
-                environment.idleSince = now
-                environment.lastUsed = now
-            }
-            state.environments[environmentID] = environment
-            if environment.phase == .idle && environment.assigned == nil { state.markIdle(environmentID) }
-            return (invocation, environment, initDuration, initCPUTime, initLog, environment.invocationsServed)
+        guard let closed = state.withLock({ close(requestID, environmentID, keep: !discardEnvironment, at: now, in: &$0) }) else { return }
+        report(closed, outcome: outcome, maxMemoryUsedMB: process?.maxMemoryUsedMB() ?? 0, at: now)
+    }
+
+    /// Takes the invocation out of flight and releases its environment; hands Init's figures to
+    /// the first invocation of a cold start.
+    private func close(_ requestID: String, _ environmentID: String, keep: Bool, at now: Instant, in state: inout LabState) -> Closed? {
+        guard let invocation = state.removeInFlight(requestID) else { return nil }
+        guard let environment = state.environments[environmentID] else {
+            return Closed(invocation: invocation, environmentID: environmentID, environment: nil, initDuration: nil, initCPUTime: nil, initLog: [])
         }
-        guard let (invocation, environment, initDuration, initCPUTime, initLog, number) = finished else { return }
+        let reportsInit = invocation.coldStart && !environment.initReported
+        if reportsInit {
+            state.environments[environmentID]!.initReported = true
+            state.environments[environmentID]!.initLog = []
+        }
+        state.release(environmentID, from: requestID, keep: keep, at: now)
+        return Closed(invocation: invocation, environmentID: environmentID, environment: state.environments[environmentID],
+                      initDuration: reportsInit ? environment.initDuration : nil, initCPUTime: reportsInit ? environment.initCPUTime : nil,
+                      initLog: reportsInit ? environment.initLog : [])
+    }
+
+    /// END and REPORT, the record, the idle timer, the caller's answer.
+    private func report(_ closed: Closed, outcome: InvocationOutcome, maxMemoryUsedMB: Int, at now: Instant) {
+        let (invocation, environment) = (closed.invocation, closed.environment)
+        let requestID = invocation.requestID
         let duration = now - (invocation.handedOutAt ?? now)
-        let report = Report(requestID: requestID, duration: duration, initDuration: initDuration,
-                            memorySizeMB: environment?.configuration.memorySizeMB ?? 128,
-                            maxMemoryUsedMB: process?.maxMemoryUsedMB() ?? 0)
+        let report = Report(requestID: requestID, duration: duration, initDuration: closed.initDuration,
+                            memorySizeMB: environment?.configuration.memorySizeMB ?? 128, maxMemoryUsedMB: maxMemoryUsedMB)
         let end = PlatformLog.end(requestID: requestID)
         let reportLine = PlatformLog.report(report)
         if let environment {
@@ -200,27 +214,23 @@ extension Lab {
             emit(environment, end, platform: true)
             emit(environment, reportLine, platform: true)
         }
-        let lines = initLog + [PlatformLog.start(requestID: requestID, version: invocation.version)] + invocation.logLines + [end, reportLine]
-        var payload: [UInt8]
-        var errorType: String?
-        switch outcome {
-        case .succeeded(let body): payload = body
-        case .failed(let type, let body): payload = body; errorType = type
+        let lines = closed.initLog + [PlatformLog.start(requestID: requestID, version: invocation.version)] + invocation.logLines + [end, reportLine]
+        let (payload, errorType): ([UInt8], String?) = switch outcome {
+        case .succeeded(let body): (body, nil)
+        case .failed(let type, let body): (body, type)
         }
         let record = InvocationRecord(
             requestID: requestID, functionName: invocation.functionName, executedVersion: invocation.version,
-            environmentID: environmentID, coldStart: invocation.coldStart, initDuration: initDuration, initCPUTime: initCPUTime, duration: duration,
-            billedDurationMs: report.billedDurationMs, maxMemoryUsedMB: report.maxMemoryUsedMB,
-            receivedAt: offset(invocation.receivedAt), spawnedAt: invocation.coldStart ? environment?.spawnedAt.map(offset) : nil,
+            environmentID: closed.environmentID, coldStart: invocation.coldStart, initDuration: closed.initDuration,
+            initCPUTime: closed.initCPUTime, duration: duration, billedDurationMs: report.billedDurationMs,
+            maxMemoryUsedMB: report.maxMemoryUsedMB, receivedAt: offset(invocation.receivedAt),
+            spawnedAt: invocation.coldStart ? environment?.spawnedAt.map(offset) : nil,
             handlerStartedAt: offset(invocation.handedOutAt ?? now), functionError: errorType == nil ? nil : "Unhandled",
-            errorType: errorType, logLines: lines, environmentInvocationNumber: number,
-            initializationType: environment?.initializationType ?? "on-demand", spillover: invocation.spillover)
+            errorType: errorType, logLines: lines, environmentInvocationNumber: environment?.invocationsServed ?? 1,
+            initializationType: environment?.initializationType ?? .onDemand, spillover: invocation.spillover)
         keep(record)
-        if let environment, environment.phase == .idle, environment.idleSince != nil {
-            scheduleIdleCheck(environmentID: environmentID)
-        }
+        if let environment, environment.phase == .idle { scheduleIdleCheck(environmentID: environment.id) }
         if let token = invocation.timeoutToken { deadlines.cancel(token) }
-        if payload.isEmpty && errorType == nil { payload = [] }
         invocation.complete(.success(InvocationResult(requestID: requestID, executedVersion: invocation.version, payload: payload,
                                                       functionError: record.functionError, record: record)))
     }
@@ -231,8 +241,7 @@ extension Lab {
         let invocation = state.withLock { state -> InFlightInvocation? in
             guard let invocation = state.inFlight[requestID], invocation.environmentID == environmentID,
                   invocation.handedOutAt != nil else { return nil }
-            state.leaveIdle(environmentID)
-            state.environments[environmentID]?.phase = .shuttingDown
+            state.beginShutdown(environmentID, reason: "timeout")
             return invocation
         }
         guard let invocation else { return }

@@ -41,10 +41,10 @@ extension Lab {
             var provisioned = function.provisioned[qualifier] ?? ProvisionedState(requested: executions, version: version)
             provisioned.requested = executions
             provisioned.version = version
-            provisioned.status = "IN_PROGRESS"
+            provisioned.status = .inProgress
             provisioned.statusReason = nil
             provisioned.lastModified = Date()
-            provisioned.history = [.init(status: "IN_PROGRESS", afterMs: 0)]
+            provisioned.history = [.init(status: .inProgress, afterMs: 0)]
             var toStop: [String] = []
             while provisioned.environmentIDs.count > executions {
                 let surplus = provisioned.environmentIDs.first { !provisioned.ready.contains($0) } ?? provisioned.environmentIDs.first!
@@ -71,7 +71,7 @@ extension Lab {
     private func newProvisionedEnvironment(functionName: String, version: String, configuration: FunctionConfiguration,
                                            qualifier: String, in state: inout LabState) -> EnvironmentState {
         state.newEnvironment(function: functionName, version: version, configuration: configuration,
-                             initializationType: "provisioned-concurrency", scratchDirectory: scratchDirectory(for:),
+                             initializationType: .provisionedConcurrency, scratchDirectory: scratchDirectory(for:),
                              provisionedFor: qualifier)
     }
 
@@ -106,11 +106,11 @@ extension Lab {
     /// Waits until the configuration leaves IN_PROGRESS (READY, or FAILED) and returns it.
     public func waitForProvisionedConcurrency(_ functionName: String, qualifier: String) async throws -> ProvisionedConcurrencyConfig {
         let current = try provisionedConcurrency(functionName, qualifier: qualifier)
-        if current.status != "IN_PROGRESS" { return current }
+        if current.status != .inProgress { return current }
         return await withCheckedContinuation { continuation in
             let settled = state.withLock { state -> ProvisionedConcurrencyConfig? in
                 guard let provisioned = state.functions[functionName]?.provisioned[qualifier] else { return current }
-                if provisioned.status != "IN_PROGRESS" { return publicConfig(qualifier, provisioned) }
+                if provisioned.status != .inProgress { return publicConfig(qualifier, provisioned) }
                 state.functions[functionName]!.provisioned[qualifier]!.waiters.append(continuation)
                 return nil
             }
@@ -152,8 +152,8 @@ extension Lab {
                     state.functions[name]!.provisioned[qualifier]!.environmentIDs.remove(environmentID)
                     state.functions[name]!.provisioned[qualifier]!.ready.remove(environmentID)
                     if state.stopped { return nil }
-                    if provisioned.status == "IN_PROGRESS" {
-                        settle(&state, function: name, qualifier: qualifier, status: "FAILED", reason: "Environment failed during Init: \(reason)")
+                    if provisioned.status == .inProgress {
+                        settle(&state, function: name, qualifier: qualifier, status: .failed, reason: "Environment failed during Init: \(reason)")
                         return nil
                     }
                     guard let configuration = function.resolve(provisioned.version)?.configuration else { return nil }
@@ -170,14 +170,14 @@ extension Lab {
 
     private func checkProvisionedReady(_ functionName: String, qualifier: String) {
         state.withLock { state in
-            guard let provisioned = state.functions[functionName]?.provisioned[qualifier], provisioned.status == "IN_PROGRESS",
+            guard let provisioned = state.functions[functionName]?.provisioned[qualifier], provisioned.status == .inProgress,
                   provisioned.ready.count >= provisioned.requested else { return }
-            settle(&state, function: functionName, qualifier: qualifier, status: "READY", reason: nil)
+            settle(&state, function: functionName, qualifier: qualifier, status: .ready, reason: nil)
         }
     }
 
     /// Moves a configuration out of IN_PROGRESS and wakes whoever waits for that.
-    private func settle(_ state: inout LabState, function: String, qualifier: String, status: String, reason: String?) {
+    private func settle(_ state: inout LabState, function: String, qualifier: String, status: ProvisionedConcurrencyStatus, reason: String?) {
         var provisioned = state.functions[function]!.provisioned[qualifier]!
         provisioned.status = status
         provisioned.statusReason = reason

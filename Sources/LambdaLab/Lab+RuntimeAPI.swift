@@ -11,7 +11,7 @@ extension Lab {
     static let maxResponseBytes = 6 * 1024 * 1024 + 100
 
     private enum NextStep {
-        case answer(Handout, EnvironmentState, remaining: Duration?)
+        case answer(NextEvent, EnvironmentState, remaining: Duration?)
         case parked
         case supersede(@Sendable (NextAnswer) -> Void)
         case refuse(HTTPResponse)
@@ -24,39 +24,32 @@ extension Lab {
         state.withLock { $0.environments[environmentID]?.output }?.drain { line in self.functionOutput(environmentID: environmentID, line) }
         let now = Clock.now
         let step = state.withLock { state -> NextStep in
-            guard var environment = state.environments[environmentID], environment.phase != .shuttingDown else {
+            guard let current = state.environments[environmentID], current.phase != .shuttingDown else {
                 return .refuse(Lab.runtimeError(500, "Runtime.ShuttingDown", "The execution environment is shutting down."))
             }
-            if environment.phase == .initializing {
-                // Init ends when the runtime first asks for work
-                // (chapters/aws-facts.md#init-phase): Init Duration.
-                environment.initDuration = now - (environment.spawnedAt ?? now)
-                environment.initCPUTime = environment.process?.cpuTime()
-                environment.phase = environment.assigned == nil ? .idle : .invoking
-                if environment.assigned == nil { environment.idleSince = now }
-                state.environments[environmentID] = environment
-                if environment.assigned == nil { state.markIdle(environmentID) }
-            }
+            // Init ends when the runtime first asks for work (chapters/aws-facts.md#init-phase).
+            if current.phase == .initializing { _ = state.endInit(environmentID, at: now, cpuTime: current.process?.cpuTime()) }
+            let environment = state.environments[environmentID]!
             if environment.phase == .invoking, let requestID = environment.assigned, let invocation = state.inFlight[requestID] {
                 if invocation.handedOutAt != nil {
                     return .refuse(Lab.runtimeError(403, "InvalidStateTransition",
                         "State transition from Running to Ready failed for runtime. Error: the invocation \(requestID) has not been answered."))
                 }
                 state.inFlight[requestID]!.startLogged = true
-                let handout = handOut(requestID, in: &state, at: now)
+                let event = handOut(requestID, in: &state, at: now)
                 if environment.suppressedInit, let spawnedAt = environment.spawnedAt {
                     // The re-run Init belongs to the invocation: Duration starts at the spawn.
                     state.inFlight[requestID]!.handedOutAt = spawnedAt
-                    return .answer(handout, state.environments[environmentID]!, remaining: environment.configuration.timeout - (now - spawnedAt))
+                    return .answer(event, environment, remaining: environment.configuration.timeout - (now - spawnedAt))
                 }
-                return .answer(handout, state.environments[environmentID]!, remaining: nil)
+                return .answer(event, environment, remaining: nil)
             }
             // A runtime that asks again (a new connection after a lost one) replaces its parked
             // request; the old one is answered, not left waiting for ever.
             let older = state.environments[environmentID]!.parkedNext
             state.environments[environmentID]!.parkedNext = { answer in
                 switch answer {
-                case .event(let handout): respond(handout.response)
+                case .event(let event): respond(event.response)
                 case .stop: respond(Lab.runtimeError(500, "Runtime.ShuttingDown", "The execution environment is shutting down."))
                 case .superseded: respond(Lab.runtimeError(400, "InvalidStateTransition", "A newer next request from this runtime replaced this one."))
                 }
@@ -67,10 +60,10 @@ extension Lab {
         switch step {
         case .refuse(let response):
             respond(response)
-        case .answer(let handout, let environment, let remaining):
-            emit(environment, PlatformLog.start(requestID: handout.requestID, version: environment.version), platform: true)
-            armTimeout(requestID: handout.requestID, environmentID: environmentID, after: max(.milliseconds(1), remaining ?? environment.configuration.timeout))
-            respond(handout.response)
+        case .answer(let event, let environment, let remaining):
+            emit(environment, PlatformLog.start(requestID: event.requestID, version: environment.version), platform: true)
+            armTimeout(requestID: event.requestID, environmentID: environmentID, after: max(.milliseconds(1), remaining ?? environment.configuration.timeout))
+            respond(event.response)
         case .parked:
             provisionedEnvironmentReady(environmentID)
         case .supersede(let older):
@@ -123,7 +116,7 @@ extension Lab {
         let now = Clock.now
         let check = state.withLock { state -> (initializing: Bool, assigned: String?) in
             guard let environment = state.environments[environmentID], environment.phase == .initializing else { return (false, nil) }
-            state.environments[environmentID]!.phase = .shuttingDown   // so an Init timeout cannot act on it too
+            state.beginShutdown(environmentID)   // so an Init timeout cannot act on it too
             state.environments[environmentID]!.initDuration = now - (environment.spawnedAt ?? now)
             if let assigned = environment.assigned { state.inFlight[assigned]?.handedOutAt = now }
             return (true, environment.assigned)

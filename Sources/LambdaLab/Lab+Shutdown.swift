@@ -11,10 +11,7 @@ extension Lab {
     /// goes when the process does (`processExited`).
     func shutDown(environmentID: String, reason: String, immediately: Bool = false) {
         let known = state.withLock { state -> (process: ChildProcess?, exists: Bool) in
-            guard let environment = state.environments[environmentID] else { return (nil, false) }
-            state.leaveIdle(environmentID)
-            state.environments[environmentID]!.phase = .shuttingDown
-            state.environments[environmentID]!.exitReason = environment.exitReason ?? reason
+            guard let environment = state.beginShutdown(environmentID, reason: reason) else { return (nil, false) }
             return (environment.process, true)
         }
         // Not spawned yet: start() sees shuttingDown and kills it.
@@ -36,7 +33,7 @@ extension Lab {
         let timeout = configuration.idleTimeout
         let arm = state.withLock { state -> Bool in
             guard let environment = state.environments[environmentID], !environment.idleCheckArmed,
-                  environment.initializationType == "on-demand" else { return false }
+                  environment.initializationType == .onDemand else { return false }
             state.environments[environmentID]!.idleCheckArmed = true
             return true
         }
@@ -52,8 +49,7 @@ extension Lab {
                 let idleFor = now - since
                 guard idleFor >= timeout else { return (false, timeout - idleFor) }
                 // Out of the idle index now, under the same lock: no invocation can take it any more.
-                state.leaveIdle(environmentID)
-                state.environments[environmentID]!.phase = .shuttingDown
+                state.beginShutdown(environmentID)
                 return (true, nil)
             }
             if verdict.expired { shutDown(environmentID: environmentID, reason: "idle for \(String(format: "%.2f", timeout.milliseconds / 1000)) s") }
@@ -65,7 +61,7 @@ extension Lab {
     /// (chapters/aws-facts.md#function-errors).
     func processExited(environmentID: String, _ exit: ChildProcess.Exit) {
         // No invocation may be routed to it from now on, so what it holds is decided once.
-        state.withLock { $0.leaveIdle(environmentID) }
+        state.withLock { _ = $0.beginShutdown(environmentID) }
         rerouteUnreadInvocation(environmentID)
         let removed = state.withLock { state -> (EnvironmentState, String?)? in
             guard let environment = state.environments.removeValue(forKey: environmentID) else { return nil }
@@ -139,9 +135,7 @@ extension Lab {
     /// `serviceError` the invocation fails as an invocation error (the lab's), not as a function error.
     func discard(environmentID: String, type: String, message: String, serviceError: LabError? = nil) {
         let requestID = state.withLock { state -> String? in
-            state.leaveIdle(environmentID)
-            state.environments[environmentID]?.phase = .shuttingDown
-            return state.environments[environmentID]?.assigned
+            state.beginShutdown(environmentID)?.assigned
         }
         if let requestID, let serviceError {
             state.withLock { $0.removeInFlight(requestID) }?.complete(.failure(serviceError))

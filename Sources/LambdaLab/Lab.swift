@@ -185,7 +185,7 @@ public struct EnvironmentInfo: Sendable, Equatable {
     public let version: String
     public let phase: String
     public let pid: pid_t?
-    public let initializationType: String
+    public let initializationType: InitializationType
     public let invocationsServed: Int
     public let scratchDirectory: String
     /// The port of its Runtime API endpoint (`AWS_LAMBDA_RUNTIME_API`), once started.

@@ -102,20 +102,6 @@ struct LabState {
     }
 
     var totalReserved: Int { functions.values.compactMap(\.reservedConcurrency).reduce(0, +) }
-
-    /// Registers a new execution environment (not started yet) and counts it.
-    mutating func newEnvironment(function: String, version: String, configuration: FunctionConfiguration, initializationType: String,
-                                 scratchDirectory: (String) -> String, assigned: String? = nil, provisionedFor: String? = nil) -> EnvironmentState {
-        environmentsStarted += 1
-        startedByFunction[function, default: 0] += 1
-        let id = "env-\(environmentsStarted)"
-        var environment = EnvironmentState(
-            id: id, functionName: function, version: version, configuration: configuration, initializationType: initializationType,
-            logStreamName: Lab.logStreamName(version: version), scratchDirectory: scratchDirectory(id), assigned: assigned)
-        environment.provisionedFor = provisionedFor
-        environments[id] = environment
-        return environment
-    }
 }
 
 /// A function and what the control plane holds for it.
@@ -147,55 +133,6 @@ struct FunctionState {
     }
 }
 
-/// One execution environment. Its phases are AWS's (chapters/aws-facts.md#lifecycle):
-///
-///     initializing ──first GET /next──▶ invoking ──response/error──▶ idle ──assigned──▶ invoking …
-///          │ (provisioned: no invocation yet) ───────────────────────▶ idle
-///     any phase ──idle timeout, crash, timeout, lab stop──▶ shuttingDown ──process exit──▶ (removed)
-struct EnvironmentState {
-    enum Phase: String, Sendable { case initializing, idle, invoking, shuttingDown }
-
-    let id: String
-    let functionName: String
-    let version: String
-    let configuration: FunctionConfiguration
-    let initializationType: String
-    /// For a provisioned environment: the qualifier whose configuration allocated it.
-    var provisionedFor: String?
-    let logStreamName: String
-    let scratchDirectory: String
-    var phase: Phase = .initializing
-    /// The invocation this environment serves or is reserved for.
-    var assigned: String?
-    /// A parked `GET /next`: how to answer it when the next invocation is assigned. Whoever assigns
-    /// it writes the event to the runtime's connection directly; no thread waits.
-    var parkedNext: (@Sendable (NextAnswer) -> Void)?
-    var process: ChildProcess?
-    /// The process's output pipe; there from just before the spawn.
-    var output: ProcessOutput?
-    var endpoint: HTTPServer?
-    var spawnedAt: Instant?
-    var initDuration: Duration?
-    /// CPU time the process used during Init (the kernel's accounting), beside Init Duration: on
-    /// AWS every environment has its own CPU share; here N environments share the machine's cores,
-    /// so Init Duration − Init CPU time is mostly waiting for a CPU (plus whatever Init waited on).
-    var initCPUTime: Duration?
-    /// Init Duration goes on the REPORT of the first invocation only.
-    var initReported = false
-    var invocationsServed = 0
-    var idleSince: Instant?
-    var lastUsed: Instant?
-    /// Function output before the first invocation (the Init phase), attached to that invocation's log.
-    var initLog: [String] = []
-    var exitReason: String?
-    /// An idle check is pending on the deadline thread (at most one per environment).
-    var idleCheckArmed = false
-    /// Started to re-run an Init that outran its 10 s inside the first invocation ("suppressed
-    /// init", chapters/aws-facts.md#init-phase): that Init is part of the invocation's Duration,
-    /// bounded by the function timeout, and its REPORT has no Init Duration.
-    var suppressedInit = false
-}
-
 /// An invocation between its arrival and its answer.
 struct InFlightInvocation {
     let requestID: String
@@ -223,7 +160,7 @@ struct InFlightInvocation {
 
 /// What a parked `GET /next` receives.
 enum NextAnswer: Sendable {
-    case event(Handout)
+    case event(NextEvent)
     /// The environment is shutting down: answer 500 so the runtime exits
     /// (chapters/aws-facts.md#runtime-api-endpoints).
     case stop
@@ -233,7 +170,7 @@ enum NextAnswer: Sendable {
 
 /// The event as the runtime receives it in answer to `GET /next`
 /// (chapters/aws-facts.md#next-event-headers).
-struct Handout: Sendable {
+struct NextEvent: Sendable {
     let requestID: String
     let deadlineMs: Int64
     let invokedARN: String
@@ -259,7 +196,7 @@ struct ProvisionedState {
     var environmentIDs: Set<String> = []
     /// Environments whose Init is done (they are parked in their first `GET /next`).
     var ready: Set<String> = []
-    var status = "IN_PROGRESS"
+    var status = ProvisionedConcurrencyStatus.inProgress
     var statusReason: String?
     var lastModified = Date()
     var history: [ProvisionedConcurrencyConfig.StatusChange] = []

@@ -23,7 +23,7 @@ public struct InvocationSummary: Codable, Sendable {
     public var spawnedAtMs: Double?
     public var handlerStartedAtMs: Double
     /// `on-demand` or `provisioned-concurrency`: how the environment that served it was initialised.
-    public var initializationType: String
+    public var initializationType: InitializationType
     /// Ran on demand although the qualifier has provisioned concurrency (all provisioned were busy).
     public var spillover: Bool
     /// From the worker's answer: its environment's own invocation counter (state kept in memory).

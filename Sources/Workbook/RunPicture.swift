@@ -54,5 +54,5 @@ public enum RunPicture {
 
 extension InvocationSummary {
     /// Served by an environment that provisioned concurrency initialised ahead of time.
-    public var isProvisioned: Bool { initializationType == "provisioned-concurrency" }
+    public var isProvisioned: Bool { initializationType == .provisionedConcurrency }
 }

@@ -16,7 +16,7 @@ extension Chapter4 {
         print("")
         Narrative.paragraph("So: PublishVersion → version 1; CreateAlias live → 1; PutProvisionedConcurrencyConfig live = \(p). The lab starts \(p) environments with AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency; each runs its Init (process start, database handshake) with no request waiting. Status changes:")
         for change in allocation.config.history {
-            print("    \(String(format: "%9.2f", change.afterMs)) ms  \(change.status)")
+            print("    \(String(format: "%9.2f", change.afterMs)) ms  \(change.status.rawValue)")
         }
         print("")
         print("  \(allocation.config.allocated) of \(allocation.config.requested) allocated; READY after \(allocation.allocationMs.ms2) ms (measured)")
@@ -47,7 +47,7 @@ extension Chapter4 {
             }
             Narrative.step(index + 1, step, expect: texts[step.name] ?? "", showLogs: !partTwo)
             if partTwo {
-                let provisionedCalls = step.invocations.filter { $0.initializationType == "provisioned-concurrency" }.count
+                let provisionedCalls = step.invocations.filter { $0.initializationType == .provisionedConcurrency }.count
                 print("  P = \(sized[step.name]!) · on provisioned environments: \(provisionedCalls) · on demand: \(step.invocations.count - provisionedCalls) (\(step.coldStarts) cold starts)")
             }
             Narrative.arrival(step)

@@ -12,7 +12,7 @@ extension Chapter4 {
         /// Provisioned concurrency per step name.
         var provisionedFor: [String: Int]
         /// The allocation's status when the "before READY" burst was sent.
-        var statusWhenSentEarly: String
+        var statusWhenSentEarly: ProvisionedConcurrencyStatus
     }
 
     static let sizedSteps = ["sized below", "sized equal", "sized above"]
@@ -57,7 +57,7 @@ extension Chapter4 {
     static func sizingClaims(_ sizing: Sizing, _ steps: [StepOutcome], handshakeMs: Double) -> [Claim] {
         let n = sizing.fanOut
         func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
-        func onProvisioned(_ step: StepOutcome) -> Int { step.invocations.filter { $0.initializationType == "provisioned-concurrency" }.count }
+        func onProvisioned(_ step: StepOutcome) -> Int { step.invocations.filter { $0.initializationType == .provisionedConcurrency }.count }
         var claims: [Claim] = []
         for name in sizedSteps {
             let p = sizing.provisionedFor[name]!, s = step(name)
@@ -74,8 +74,8 @@ extension Chapter4 {
         // Init must outlast the time it takes to send the burst, or the race has no loser.
         claims.append(Claim("Sent while the allocation is still IN_PROGRESS, the burst does not wait for it: calls that find no provisioned environment ready cold-start on demand",
                             unless: handshakeMs < 20 ? "with a \(handshakeMs.ms2) ms handshake, Init may finish before the burst is sent; the claim needs --db-handshake-ms 20 or more" : nil,
-                            holds: sizing.statusWhenSentEarly == "IN_PROGRESS" && early.coldStarts >= 1,
-                            evidence: "status when sent \(sizing.statusWhenSentEarly); \(early.coldStarts) cold starts, \(onProvisioned(early)) calls on provisioned environments"))
+                            holds: sizing.statusWhenSentEarly == .inProgress && early.coldStarts >= 1,
+                            evidence: "status when sent \(sizing.statusWhenSentEarly.rawValue); \(early.coldStarts) cold starts, \(onProvisioned(early)) calls on provisioned environments"))
         return claims
     }
 }

@@ -50,7 +50,7 @@ enum Chapter4 {
     struct Allocation: Codable, Sendable {
         /// What PutProvisionedConcurrencyConfig on `$LATEST` answered.
         var latestRejected: String
-        var putStatus: String
+        var putStatus: ProvisionedConcurrencyStatus
         var config: ProvisionedConcurrencyConfig
         var environments: [ProvisionedEnvironment]
         /// Put → READY, measured.
@@ -120,7 +120,7 @@ enum Chapter4 {
             return (allocation, [provisioned, spill, baseline] + sized, sizing)
         }
         let spill = steps[1]
-        let onProvisioned = spill.invocations.filter { $0.initializationType == "provisioned-concurrency" }
+        let onProvisioned = spill.invocations.filter { $0.initializationType == .provisionedConcurrency }
         let metrics = Metrics(provisionedConcurrencyInvocations: onProvisioned.count,
                               provisionedConcurrencySpilloverInvocations: spill.invocations.filter(\.spillover).count,
                               provisionedConcurrencyUtilization: Double(Set(onProvisioned.map(\.environmentId)).count) / Double(p))
@@ -140,12 +140,12 @@ enum Chapter4 {
                   holds: allocation.latestRejected == "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
                   evidence: "InvalidParameterValueException: \(allocation.latestRejected)"),
             Claim("The configuration goes IN_PROGRESS → READY only after all \(p) environments have run Init as provisioned-concurrency",
-                  holds: allocation.putStatus == "IN_PROGRESS" && statuses == ["IN_PROGRESS", "READY"] && allocation.config.allocated == p
+                  holds: allocation.putStatus == .inProgress && statuses == [.inProgress, .ready] && allocation.config.allocated == p
                       && allocation.environments.count == p && allocation.environments.allSatisfy { $0.initDurationMs != nil },
-                  evidence: "\(statuses.joined(separator: " → ")) after \(allocation.allocationMs.ms2) ms; \(allocation.environments.count) environments initialised, \(allocation.config.allocated) allocated"),
+                  evidence: "\(statuses.map(\.rawValue).joined(separator: " → ")) after \(allocation.allocationMs.ms2) ms; \(allocation.environments.count) environments initialised, \(allocation.config.allocated) allocated"),
             Claim("A burst of \(p) on the alias starts nothing: 0 cold starts, every call on a provisioned environment, no Init Duration in any REPORT",
                   holds: provisioned.coldStarts == 0 && provisioned.environments <= p
-                      && provisioned.invocations.allSatisfy { $0.initializationType == "provisioned-concurrency" && $0.initDurationMs == nil
+                      && provisioned.invocations.allSatisfy { $0.initializationType == .provisionedConcurrency && $0.initDurationMs == nil
                           && $0.initializationTypeSeenByFunction == "provisioned-concurrency" },
                   evidence: "\(provisioned.coldStarts) cold starts, \(provisioned.environments) provisioned environments served \(provisioned.invocations.count) calls, the function saw AWS_LAMBDA_INITIALIZATION_TYPE=\(provisioned.invocations.first?.initializationTypeSeenByFunction ?? "?")"),
             Claim("Every call in that burst was faster than the fastest cold start: its slowest latency is below the cold baseline's quickest",

@@ -39,8 +39,8 @@ struct Chapter4Tests {
     @Test("the configuration is IN_PROGRESS when put and READY only once all 3 environments finished Init")
     func allocation() async throws {
         let allocation = try await Self.outcome.value.allocation
-        #expect(allocation.putStatus == "IN_PROGRESS")
-        #expect(allocation.config.history.map(\.status) == ["IN_PROGRESS", "READY"])
+        #expect(allocation.putStatus == .inProgress)
+        #expect(allocation.config.history.map(\.status) == [.inProgress, .ready])
         #expect(allocation.config.allocated == Self.p)
         #expect(allocation.environments.count == Self.p)
         #expect(allocation.environments.allSatisfy { ($0.initDurationMs ?? 0) >= 60 })
@@ -51,7 +51,7 @@ struct Chapter4Tests {
         let step = try await Self.outcome.value.step("provisioned burst")
         #expect(step.coldStarts == 0)
         #expect(step.environments <= Self.p)
-        #expect(step.invocations.allSatisfy { $0.initializationType == "provisioned-concurrency" && $0.initDurationMs == nil })
+        #expect(step.invocations.allSatisfy { $0.initializationType == .provisionedConcurrency && $0.initDurationMs == nil })
         #expect(step.invocations.allSatisfy { $0.initializationTypeSeenByFunction == "provisioned-concurrency" })
         let baseline = try await Self.outcome.value.step("cold baseline")
         #expect(step.latency.max < baseline.latency.min)
@@ -64,7 +64,7 @@ struct Chapter4Tests {
         #expect(outcome.metrics.provisionedConcurrencyInvocations == Self.p)
         #expect(outcome.metrics.provisionedConcurrencySpilloverInvocations == Self.k)
         #expect(step.coldStarts == Self.k)
-        #expect(step.invocations.filter(\.spillover).allSatisfy { $0.initializationType == "on-demand" && $0.coldStart })
+        #expect(step.invocations.filter(\.spillover).allSatisfy { $0.initializationType == .onDemand && $0.coldStart })
         #expect(outcome.metrics.provisionedConcurrencyUtilization == 1)
     }
 
@@ -82,7 +82,7 @@ struct Chapter4Tests {
     func sizedToTheFanOut() async throws {
         let outcome = try await Self.outcome.value
         func onProvisioned(_ name: String) -> Int {
-            outcome.step(name).invocations.filter { $0.initializationType == "provisioned-concurrency" }.count
+            outcome.step(name).invocations.filter { $0.initializationType == .provisionedConcurrency }.count
         }
         #expect(outcome.sizing.provisionedFor["sized below"] == 2)
         #expect(outcome.step("sized below").coldStarts == 2)
@@ -93,7 +93,7 @@ struct Chapter4Tests {
         #expect(onProvisioned("sized above") == Self.n)
         #expect(outcome.step("unqualified").coldStarts == Self.n)
         #expect(onProvisioned("unqualified") == 0)
-        #expect(outcome.sizing.statusWhenSentEarly == "IN_PROGRESS")
+        #expect(outcome.sizing.statusWhenSentEarly == .inProgress)
         #expect(outcome.step("before READY").coldStarts >= 1)
     }
 
