@@ -14,12 +14,14 @@ let package = Package(
         .target(name: "LabRuntime", dependencies: ["RuntimeAPI"], swiftSettings: instrument),
         .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: instrument),
         .target(name: "Pictures"),
-        .target(name: "Workbook", dependencies: ["LambdaLab", "Timing", "Pictures"]),
+        // The events and answers of the workbook's functions: one contract, shared by both sides.
+        .target(name: "Contracts", swiftSettings: instrument),
+        .target(name: "Workbook", dependencies: ["LambdaLab", "Timing", "Pictures", "Contracts", "RuntimeAPI"]),
 
         // MARK: Functions (the same binaries run as `bootstrap` on provided.al2023)
         // Built optimized, as a function is deployed; their work is what the chapters measure.
-        .executableTarget(name: "worker", dependencies: ["LabRuntime"], swiftSettings: instrument, linkerSettings: staticStdlib),
-        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI"], swiftSettings: instrument,
+        .executableTarget(name: "worker", dependencies: ["LabRuntime", "Contracts"], swiftSettings: instrument, linkerSettings: staticStdlib),
+        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Contracts"], swiftSettings: instrument,
                           linkerSettings: staticStdlib),
 
         // MARK: Chapters and the lab, which build the functions they deploy
@@ -47,7 +49,7 @@ let package = Package(
 )
 
 var chapterDependencies: [Target.Dependency] {
-    ["LambdaLab", "Workbook", "Timing", "RuntimeAPI", "worker", "orchestrator"]
+    ["LambdaLab", "Workbook", "Timing", "RuntimeAPI", "Contracts", "worker", "orchestrator"]
 }
 
 /// The lab is the measuring instrument: its own overhead must stay small next to what it measures,

@@ -198,5 +198,5 @@ public struct EnvironmentInfo: Sendable, Equatable {
 
 extension String {
     /// 3 for "env-3", so environments sort in start order.
-    var environmentNumber: Int { Int(split(separator: "-").last ?? "") ?? 0 }
+    public var environmentNumber: Int { Int(split(separator: "-").last ?? "") ?? 0 }
 }

@@ -1,11 +1,12 @@
+import Contracts
 import Foundation
 import LambdaLab
 import Timing
 
 /// One invocation as a chapter reports it: the lab's measurements joined with the caller's latency.
 public struct InvocationSummary: Codable, Sendable {
-    public var requestId: String
-    public var environmentId: String
+    public var requestID: String
+    public var environmentID: String
     public var coldStart: Bool
     /// Spawn → first `GET /next`; null for a warm invocation.
     public var initDurationMs: Double?
@@ -36,12 +37,12 @@ public struct InvocationSummary: Codable, Sendable {
     public var initializationTypeSeenByFunction: String?
     /// START, function output, END, REPORT.
     public var logLines: [String]
-    /// The function's own answer (JSON text).
-    public var response: String?
+    /// The function's own answer, as JSON.
+    public var response: JSONValue?
 
-    public init(record: InvocationRecord, latencyMs: Double?, origin: Duration, response: String?) {
-        requestId = record.requestID
-        environmentId = record.environmentID
+    public init(record: InvocationRecord, latencyMs: Double?, origin: Duration, response: JSONValue?) {
+        requestID = record.requestID
+        environmentID = record.environmentID
         coldStart = record.coldStart
         initDurationMs = record.initDuration?.milliseconds
         initCPUMs = record.initCPUTime?.milliseconds
@@ -57,15 +58,16 @@ public struct InvocationSummary: Codable, Sendable {
         initializationType = record.initializationType
         spillover = record.spillover
         self.response = response
-        let answer = response.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
-        invocationCount = answer["invocationCount"] as? Int
-        foundScratchFile = answer["foundScratchFile"] as? Bool
-        reconnected = answer["reconnected"] as? Bool
-        initializationTypeSeenByFunction = answer["initializationType"] as? String
+        // The worker's answer, read with its own type (a call to another function has none).
+        let answer = response?.decode(WorkerAnswer.self)
+        invocationCount = answer?.invocationCount
+        foundScratchFile = answer?.foundScratchFile
+        reconnected = answer?.reconnected
+        initializationTypeSeenByFunction = answer?.initializationType
     }
 
     private enum CodingKeys: String, CodingKey {
-        case requestId, environmentId, coldStart, initDurationMs, initCPUMs, durationMs, billedDurationMs, latencyMs, maxMemoryUsedMB
+        case requestID, environmentID, coldStart, initDurationMs, initCPUMs, durationMs, billedDurationMs, latencyMs, maxMemoryUsedMB
         case functionError, receivedAtMs, spawnedAtMs, handlerStartedAtMs, logLines, response
         case initializationType, spillover, invocationCount, foundScratchFile, reconnected, initializationTypeSeenByFunction
     }
@@ -73,8 +75,8 @@ public struct InvocationSummary: Codable, Sendable {
     /// Written by hand so a warm invocation says `"initDurationMs": null` instead of leaving it out.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(requestId, forKey: .requestId)
-        try container.encode(environmentId, forKey: .environmentId)
+        try container.encode(requestID, forKey: .requestID)
+        try container.encode(environmentID, forKey: .environmentID)
         try container.encode(coldStart, forKey: .coldStart)
         try container.encode(initDurationMs, forKey: .initDurationMs)
         try container.encode(initCPUMs, forKey: .initCPUMs)

@@ -44,7 +44,7 @@ public enum Narrative {
     public static func logs(_ step: StepOutcome) {
         print("")
         for invocation in step.invocations {
-            for line in invocation.logLines { print("  [worker \(invocation.environmentId)] \(line)") }
+            for line in invocation.logLines { print("  [worker \(invocation.environmentID)] \(line)") }
         }
     }
 
@@ -74,7 +74,7 @@ public enum Narrative {
     public static func waterfall(_ step: StepOutcome) {
         let rows = step.invocations.map { invocation in
             let start = invocation.spawnedAtMs ?? invocation.handlerStartedAtMs
-            return Waterfall.Row(label: invocation.environmentId, offset: .milliseconds(max(0, start)),
+            return Waterfall.Row(label: invocation.environmentID, offset: .milliseconds(max(0, start)),
                                  initDuration: invocation.initDurationMs.map { .milliseconds($0) },
                                  handlerDuration: .milliseconds(invocation.durationMs))
         }

@@ -26,12 +26,12 @@ public enum RunPicture {
 
     public static func waterfall(_ steps: [StepOutcome]) -> WaterfallPicture {
         let all = steps.flatMap(\.invocations)
-        let lanes = Set(all.map(\.environmentId)).sorted { $0.environmentNumber < $1.environmentNumber }
-        let provisioned = Set(all.filter(\.isProvisioned).map(\.environmentId))
+        let lanes = Set(all.map(\.environmentID)).sorted { $0.environmentNumber < $1.environmentNumber }
+        let provisioned = Set(all.filter(\.isProvisioned).map(\.environmentID))
         let columns = steps.map { step in
             WaterfallPicture.Step(title: step.name, bars: step.invocations.map { invocation in
                 let cold = invocation.coldStart && invocation.initDurationMs != nil
-                return WaterfallPicture.Bar(lane: invocation.environmentId, requestID: invocation.requestId,
+                return WaterfallPicture.Bar(lane: invocation.environmentID, requestID: invocation.requestID,
                                             arrivedMs: invocation.receivedAtMs,
                                             initStartMs: cold ? invocation.spawnedAtMs : nil, initMs: cold ? invocation.initDurationMs : nil,
                                             handlerStartMs: invocation.handlerStartedAtMs, handlerMs: invocation.durationMs)
@@ -45,7 +45,7 @@ public enum RunPicture {
             LatencyStrips.Strip(title: step.name, points: step.invocations.compactMap { invocation in
                 invocation.latencyMs.map { latency in
                     let kind: LatencyStrips.Kind = invocation.isProvisioned ? .provisioned : invocation.coldStart ? .cold : .warm
-                    return LatencyStrips.Point(latencyMs: latency, kind: kind, requestID: invocation.requestId)
+                    return LatencyStrips.Point(latencyMs: latency, kind: kind, requestID: invocation.requestID)
                 }
             })
         }, width: width)

@@ -31,7 +31,7 @@ public struct StepOutcome: Codable, Sendable {
     public init(name: String, invocations: [InvocationSummary], wallMs: Double, sendSpreadMs: Double = 0) {
         self.name = name
         self.invocations = invocations
-        self.environments = Set(invocations.map(\.environmentId)).count
+        self.environments = Set(invocations.map(\.environmentID)).count
         self.coldStarts = invocations.filter(\.coldStart).count
         self.latency = Summary(milliseconds: invocations.compactMap(\.latencyMs))
         self.wallMs = wallMs
@@ -45,7 +45,7 @@ public struct StepOutcome: Codable, Sendable {
     /// Every request reached the lab before any call of the step had finished.
     public var arrivedAtOnce: Bool { arrivalSpreadMs < firstFinishMs }
 
-    public var environmentIDs: Set<String> { Set(invocations.map(\.environmentId)) }
+    public var environmentIDs: Set<String> { Set(invocations.map(\.environmentID)) }
     public var initDurations: Summary { Summary(milliseconds: invocations.compactMap(\.initDurationMs)) }
     public var initCPUTimes: Summary { Summary(milliseconds: invocations.compactMap(\.initCPUMs)) }
     public var durations: Summary { Summary(milliseconds: invocations.map(\.durationMs)) }
@@ -56,7 +56,7 @@ public struct StepOutcome: Codable, Sendable {
 /// One call of a step as its caller saw it: its final status, and what it took to get there.
 public struct CallSummary: Codable, Sendable {
     public var index: Int
-    public var requestId: String
+    public var requestID: String
     /// 200 ran, 202 accepted as an event, 429 throttled (after every attempt, with retries).
     public var status: Int
     /// From the first attempt's send to the last answer.

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Glibc
 import LambdaLab
@@ -81,7 +82,7 @@ struct Bench {
             //    for 2 s, so none is reused within the burst; the rate counts each to its first `next`.
             progress("lab: a burst of 100 cold starts")
             try lab.deploy(WorkbookFunctions.worker(name: "burst", database: nil, timeout: .seconds(10)))
-            let burst = try await FanOutStep.run(lab, name: "burst", target: "burst", count: 100, payload: ["hangMs": 2_000])
+            let burst = try await FanOutStep.run(lab, name: "burst", target: "burst", count: 100, payload: WorkerEvent(hangMs: 2_000))
             let firstSpawn = burst.invocations.compactMap(\.spawnedAtMs).min() ?? 0
             let lastReady = burst.invocations.map { ($0.spawnedAtMs ?? 0) + ($0.initDurationMs ?? 0) }.max() ?? 0
 

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import LambdaLab
 import Workbook
@@ -19,13 +20,13 @@ enum IdleEnvironments {
         let before = memoryAvailableKiB()
         // Each call holds its environment long enough for all K to be started, so K distinct
         // environments exist (the lab starts a few hundred a second here).
-        let hold = try await FanOutStep.run(lab, name: "hold", target: "idle", count: count, payload: ["hangMs": max(2_000, 8 * count)])
+        let hold = try await FanOutStep.run(lab, name: "hold", target: "idle", count: count, payload: WorkerEvent(hangMs: max(2_000, 8 * count)))
         let pids = lab.environments.filter { $0.functionName == "idle" }.compactMap(\.pid)
         let after = memoryAvailableKiB()
         let privates = pids.compactMap(privateKiB).sorted()
         // Every one answers again: a burst of K, each call holding its environment briefly, must
         // find all K idle and start none.
-        let again = try await FanOutStep.run(lab, name: "again", target: "idle", count: count, payload: ["hangMs": 300])
+        let again = try await FanOutStep.run(lab, name: "again", target: "idle", count: count, payload: WorkerEvent(hangMs: 300))
         let answered = again.coldStarts == 0 ? again.environmentIDs.intersection(hold.environmentIDs).count : 0
         return Result(count: hold.environments, answered: answered,
                       privateKiB: privates.isEmpty ? 0 : privates[privates.count / 2],

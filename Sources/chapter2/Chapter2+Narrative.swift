@@ -23,7 +23,7 @@ extension Chapter2 {
         Narrative.stepTable(sequential)
         var table = TextTable([("invocation", .right), ("environment", .left), ("cold start", .left), ("invocationCount", .right), ("found /tmp file", .left)])
         for (index, invocation) in sequential.invocations.enumerated() {
-            table.add([String(index + 1), invocation.environmentId, invocation.coldStart ? "yes" : "no",
+            table.add([String(index + 1), invocation.environmentID, invocation.coldStart ? "yes" : "no",
                        invocation.invocationCount.map(String.init) ?? "?", invocation.foundScratchFile == true ? "yes" : "no"])
         }
         print("")
@@ -31,9 +31,9 @@ extension Chapter2 {
 
         Narrative.section("Idle")
         if let shutdown = outcome.shutdown {
-            Narrative.paragraph("Nothing calls the worker. After \(shutdown.idleForMs.ms2) ms idle the lab shuts \(shutdown.environmentId) down: SIGTERM to the runtime, SIGKILL 300 ms later if it lingers (the lab's grace; on AWS a runtime without extensions gets no time at Shutdown). Its process ends (\(shutdown.exit)); its memory and its /tmp are gone with it. AWS writes no log line for this; the lab does, marked [lab]:")
+            Narrative.paragraph("Nothing calls the worker. After \(shutdown.idleForMs.ms2) ms idle the lab shuts \(shutdown.environmentID) down: SIGTERM to the runtime, SIGKILL 300 ms later if it lingers (the lab's grace; on AWS a runtime without extensions gets no time at Shutdown). Its process ends (\(shutdown.exit)); its memory and its /tmp are gone with it. AWS writes no log line for this; the lab does, marked [lab]:")
             print("")
-            print("  [worker \(shutdown.environmentId)] [lab] SHUTDOWN \(shutdown.environmentId) (\(shutdown.reason); process \(shutdown.exit))")
+            print("  [worker \(shutdown.environmentID)] [lab] SHUTDOWN \(shutdown.environmentID) (\(shutdown.reason); process \(shutdown.exit))")
         }
 
         Narrative.section("Step 2 · after idle")

@@ -34,7 +34,7 @@ enum Chapter2 {
     }
 
     struct Shutdown: Codable, Sendable {
-        var environmentId: String
+        var environmentID: String
         var reason: String
         var exit: String
         /// From the environment's last answer to its Shutdown, as the lab measured it.
@@ -65,12 +65,12 @@ enum Chapter2 {
             let sequential = try await sequentialStep(lab, options)
             // Nothing calls the worker now. The lab's idle timer shuts its environment down; wait for
             // that event (the process is reaped), not for a guessed amount of time.
-            let environment = sequential.invocations.last!.environmentId
+            let environment = sequential.invocations.last!.environmentID
             await lab.waitUntilGone(environment)
             let record = lab.shutdowns.first { $0.environmentID == environment }
-            let lastAnswer = lab.records(requestIDs: [sequential.invocations.last!.requestId]).first
+            let lastAnswer = lab.records(requestIDs: [sequential.invocations.last!.requestID]).first
             let shutdown = record.map { record in
-                Shutdown(environmentId: environment, reason: record.reason, exit: record.exit,
+                Shutdown(environmentID: environment, reason: record.reason, exit: record.exit,
                          idleForMs: (record.at - (lastAnswer.map { $0.handlerStartedAt + $0.duration } ?? record.at)).milliseconds)
             }
             let afterIdle = try await FanOutStep.run(lab, name: "after idle", target: "worker", count: 1, sequential: true)
@@ -97,9 +97,9 @@ enum Chapter2 {
         }
         // Each call above measured its times from its own arrival; put them on one clock (the
         // first call's arrival), so the step's waterfall shows the gaps.
-        let records = lab.records(requestIDs: invocations.map(\.requestId))
+        let records = lab.records(requestIDs: invocations.map(\.requestID))
         let origin = records.map(\.receivedAt).min() ?? .zero
-        let byRequest = Dictionary(invocations.map { ($0.requestId, $0) }, uniquingKeysWith: { first, _ in first })
+        let byRequest = Dictionary(invocations.map { ($0.requestID, $0) }, uniquingKeysWith: { first, _ in first })
         let rebased = records.map { record in
             InvocationSummary(record: record, latencyMs: byRequest[record.requestID]?.latencyMs, origin: origin,
                               response: byRequest[record.requestID]?.response)
@@ -161,11 +161,11 @@ enum Chapter2 {
         claims += [
             Claim("Left idle for the idle timeout (\(idleTimeoutMs.ms2) ms), the environment is shut down: the lab sends SIGTERM and the process ends",
                   holds: shutdown.map { $0.reason.hasPrefix("idle") && $0.idleForMs >= idleTimeoutMs && $0.exit == "signal: terminated" } ?? false,
-                  evidence: shutdown.map { "\($0.environmentId): \($0.reason), after \($0.idleForMs.ms2) ms idle; process \($0.exit)" } ?? "no shutdown recorded"),
+                  evidence: shutdown.map { "\($0.environmentID): \($0.reason), after \($0.idleForMs.ms2) ms idle; process \($0.exit)" } ?? "no shutdown recorded"),
             Claim("The next invocation is cold, in a new environment, with the counter back at 1 and an empty /tmp",
-                  holds: next?.coldStart == true && next?.environmentId != sequential.invocations.last?.environmentId
+                  holds: next?.coldStart == true && next?.environmentID != sequential.invocations.last?.environmentID
                       && next?.invocationCount == 1 && next?.foundScratchFile == false,
-                  evidence: "\(next?.environmentId ?? "?"): cold start \(next?.coldStart ?? false), invocationCount \(next?.invocationCount ?? 0), found a file \(next?.foundScratchFile ?? true)"),
+                  evidence: "\(next?.environmentID ?? "?"): cold start \(next?.coldStart ?? false), invocationCount \(next?.invocationCount ?? 0), found a file \(next?.foundScratchFile ?? true)"),
         ]
         return claims
     }

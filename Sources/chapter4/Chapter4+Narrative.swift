@@ -22,7 +22,7 @@ extension Chapter4 {
         print("  \(allocation.config.allocated) of \(allocation.config.requested) allocated; READY after \(allocation.allocationMs.ms2) ms (measured)")
         var table = TextTable([("environment", .left), ("Init Duration", .right)])
         for environment in allocation.environments {
-            table.add([environment.environmentId, environment.initDurationMs.map { $0.ms2 + " ms" } ?? "—"])
+            table.add([environment.environmentID, environment.initDurationMs.map { $0.ms2 + " ms" } ?? "—"])
         }
         print("")
         print(table.render())

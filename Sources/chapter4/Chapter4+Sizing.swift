@@ -1,3 +1,4 @@
+import Contracts
 import LambdaLab
 import Timing
 import Workbook
@@ -22,7 +23,7 @@ extension Chapter4 {
         let sizes = [n / 2, n, n + n / 2]
         // Every call runs the slow query, so all N are in flight together and none can reuse
         // an environment another call of the burst has just left.
-        let slow: [String: Any] = ["key": "report", "queryMs": options.slowQueryMs]
+        let slow = WorkerEvent(key: "report", queryMs: options.slowQueryMs)
         var steps: [StepOutcome] = []
         var provisionedFor: [String: Int] = [:]
         for (name, p) in zip(sizedSteps, sizes) {

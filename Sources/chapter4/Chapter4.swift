@@ -1,3 +1,4 @@
+import Contracts
 import LambdaLab
 import Timing
 import Workbook
@@ -43,7 +44,7 @@ enum Chapter4 {
     }
 
     struct ProvisionedEnvironment: Codable, Sendable {
-        var environmentId: String
+        var environmentID: String
         var initDurationMs: Double?
     }
 
@@ -104,7 +105,7 @@ enum Chapter4 {
             let ready = try await lab.waitForProvisionedConcurrency("worker", qualifier: "live")
             let allocationMs = (ContinuousClock.now - start).milliseconds
             let environments = lab.environments.filter { $0.provisionedFor == "live" }
-                .map { ProvisionedEnvironment(environmentId: $0.id, initDurationMs: $0.initDuration?.milliseconds) }
+                .map { ProvisionedEnvironment(environmentID: $0.id, initDurationMs: $0.initDuration?.milliseconds) }
             let allocation = Allocation(latestRejected: rejected, putStatus: put.status, config: ready, environments: environments,
                                         allocationMs: allocationMs)
 
@@ -112,7 +113,7 @@ enum Chapter4 {
             // Each call of this burst runs a slow query (modeled), so the provisioned environments are
             // all still busy when the last of the P + k calls arrives: the burst is truly concurrent.
             let spill = try await FanOutStep.run(lab, name: "spillover burst", target: "worker", qualifier: "live", count: p + k,
-                                                 payload: ["key": "report", "queryMs": options.slowQueryMs])
+                                                 payload: WorkerEvent(key: "report", queryMs: options.slowQueryMs))
             // The same code as version 2, without provisioned concurrency: the before picture.
             try lab.publishVersion("worker")
             let baseline = try await FanOutStep.run(lab, name: "cold baseline", target: "worker", qualifier: "2", count: p)
@@ -123,7 +124,7 @@ enum Chapter4 {
         let onProvisioned = spill.invocations.filter { $0.initializationType == .provisionedConcurrency }
         let metrics = Metrics(provisionedConcurrencyInvocations: onProvisioned.count,
                               provisionedConcurrencySpilloverInvocations: spill.invocations.filter(\.spillover).count,
-                              provisionedConcurrencyUtilization: Double(Set(onProvisioned.map(\.environmentId)).count) / Double(p))
+                              provisionedConcurrencyUtilization: Double(Set(onProvisioned.map(\.environmentID)).count) / Double(p))
         return Outcome(provisioned: p, spillover: k, modeled: ModeledDatabase(dbHandshakeMs: options.dbHandshakeMs, dbQueryMs: options.dbQueryMs),
                        slowQueryMs: options.slowQueryMs,
                        allocation: allocation, steps: steps, metrics: metrics, sizing: sizing,

@@ -1,3 +1,4 @@
+import Contracts
 import LambdaLab
 import Timing
 import Workbook
@@ -124,7 +125,7 @@ enum Chapter5 {
     static func run(_ options: Options) async throws -> Outcome {
         let database = try StandInDatabase(configuration: .init(handshake: .milliseconds(options.dbHandshakeMs), queryLatency: .milliseconds(5)))
         defer { database.stop() }
-        let slow = "{\"key\":\"report\",\"queryMs\":\(options.slowQueryMs)}"
+        let slow = WorkerEvent(key: "report", queryMs: options.slowQueryMs)
         let reserved = try await reservedSteps(options, database: database, slow: slow)
         let account = try await accountLimitStep(options, database: database, slow: slow)
         let (scaling, waves) = try await scalingSteps(options, database: database, slow: slow)
@@ -139,7 +140,7 @@ enum Chapter5 {
     }
 
     /// Reserved concurrency R, a burst of R + K: K are turned away; then the same with the SDK's retries.
-    static func reservedSteps(_ options: Options, database: StandInDatabase, slow: String) async throws -> [StepOutcome] {
+    static func reservedSteps(_ options: Options, database: StandInDatabase, slow: WorkerEvent) async throws -> [StepOutcome] {
         try await Lab.with { lab in
             try lab.startInvokeAPI()
             try lab.deploy(WorkbookFunctions.worker(database: database))
@@ -148,14 +149,14 @@ enum Chapter5 {
             let plain = try await FanOutStep.run(lab, name: "reserved concurrency", target: "worker", count: options.burst,
                                                  calling: .init(payloads: [slow], acceptThrottles: true))
             let retried = try await FanOutStep.run(lab, name: "retry with backoff", target: "worker", count: options.burst,
-                                                   calling: .init(payloads: [slow], retry: (3, options.retryBaseMs, UInt64(options.seed)), acceptThrottles: true))
+                                                   calling: .init(payloads: [slow], retry: RetryPolicy(maxAttempts: 3, baseMs: options.retryBaseMs, seed: UInt64(options.seed)), acceptThrottles: true))
             return [plain, retried]
         }
     }
 
     /// A small account: A concurrent executions, H of them reserved by another function, one used by
     /// the orchestrator itself. The worker, unreserved, gets what is left.
-    static func accountLimitStep(_ options: Options, database: StandInDatabase, slow: String) async throws -> StepOutcome {
+    static func accountLimitStep(_ options: Options, database: StandInDatabase, slow: WorkerEvent) async throws -> StepOutcome {
         var configuration = LabConfiguration()
         configuration.accountConcurrency = options.accountConcurrency
         // AWS keeps 100 of its default 1,000 unreserved: the same tenth, at least 1.
@@ -172,7 +173,7 @@ enum Chapter5 {
     }
 
     /// The scaling rate, scaled down: three waves of S calls, each after the bucket has refilled.
-    static func scalingSteps(_ options: Options, database: StandInDatabase, slow: String) async throws -> ([StepOutcome], [Wave]) {
+    static func scalingSteps(_ options: Options, database: StandInDatabase, slow: WorkerEvent) async throws -> ([StepOutcome], [Wave]) {
         var configuration = LabConfiguration()
         configuration.scalingRate = .aws(scaledDownBy: options.scaleFactor)
         // Long enough for the bucket to refill and every call of the wave before to finish.
@@ -201,7 +202,7 @@ enum Chapter5 {
 
     /// The same burst as events: every one accepted (202), the throttled ones queued and run later,
     /// one that fails retried twice and then sent to an on-failure destination.
-    static func asynchronousStep(_ options: Options, database: StandInDatabase, slow: String) async throws -> Asynchronous {
+    static func asynchronousStep(_ options: Options, database: StandInDatabase, slow: WorkerEvent) async throws -> Asynchronous {
         var configuration = LabConfiguration()
         configuration.asyncTimeScale = options.asyncTimeScale
         return try await Lab.with(configuration) { lab in
@@ -212,7 +213,7 @@ enum Chapter5 {
             try lab.putReservedConcurrency("worker", options.reserved)
             _ = try lab.putEventInvokeConfig("worker", qualifier: nil, EventInvokeConfig(maximumRetryAttempts: 2, onFailure: lab.arn("on-failure")))
             // Call 0 fails every time it runs; the others run the slow query.
-            let failing = "{\"fail\":\"the report could not be built\"}"
+            let failing = WorkerEvent(fail: "the report could not be built")
             let step = try await FanOutStep.run(lab, name: "asynchronous invocation", target: "worker", count: options.burst,
                                                 calling: .init(invocationType: "Event", payloads: [failing] + Array(repeating: slow, count: options.burst - 1)))
             await lab.waitForQueuedEvents("worker")
@@ -220,7 +221,7 @@ enum Chapter5 {
             let endings = lab.eventEndings("worker")
             let byRequest = Dictionary(endings.map { ($0.requestID, $0) }, uniquingKeysWith: { a, _ in a })
             let events = step.calls.compactMap { call -> EventOutcome? in
-                guard let ending = byRequest[call.requestId] else { return nil }
+                guard let ending = byRequest[call.requestID] else { return nil }
                 let firstRun = ending.invocationRequestIDs.first.flatMap { lab.records(requestIDs: [$0]).first }
                 return EventOutcome(index: call.index, condition: ending.condition, invocations: ending.invocations, throttles: ending.throttles,
                                     waitedMs: firstRun.map { $0.handlerStartedAt.milliseconds - ending.acceptedAtMs },

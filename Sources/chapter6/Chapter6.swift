@@ -1,3 +1,4 @@
+import Contracts
 import LambdaLab
 import Timing
 import Workbook
@@ -102,7 +103,7 @@ enum Chapter6 {
         let interval = 1_000 / Double(options.rate), count = options.rate * options.seconds
         let database = try StandInDatabase(configuration: .init(handshake: .milliseconds(options.dbHandshakeMs), queryLatency: .zero))
         defer { database.stop() }
-        let payload: [String: Any] = ["key": "report", "queryMs": options.durationMs]
+        let payload = WorkerEvent(key: "report", queryMs: options.durationMs)
         let steps = try await Lab.with { lab in
             try lab.startInvokeAPI()
             try lab.deploy(WorkbookFunctions.worker(database: database))

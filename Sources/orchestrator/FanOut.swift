@@ -1,41 +1,10 @@
 import Foundation
 import Glibc
 import RuntimeAPI
+import Contracts
 import Synchronization
 
-/// The orchestrator's event: invoke `function` `count` times at once (or one after another).
-struct FanOutEvent: Decodable {
-    var function: String
-    var qualifier: String?
-    var count: Int
-    /// One call after another on one connection, instead of all at once.
-    var sequential: Bool?
-    /// Sent to every call as it is; `{"key": "<function>-<index>"}` when absent.
-    var payload: JSONValue?
-    /// One payload per call (call i gets `payloads[i % payloads.count]`); wins over `payload`.
-    var payloads: [JSONValue]?
-    /// `RequestResponse` (default) or `Event`: an asynchronous invocation, answered 202 at once.
-    var invocationType: String?
-    /// Retry throttled calls (429) as AWS's SDKs do in their standard retry mode; nil: never.
-    var retry: RetryPolicy?
-    /// A steady rate instead of a burst: call i is written `i × intervalMs` after the first, whether
-    /// or not earlier calls have answered (open loop, as independent clients arrive).
-    var intervalMs: Double?
-}
-
-/// The AWS SDKs' standard retry mode, for throttles: at most `maxAttempts` attempts in all (the
-/// SDKs' default is 3), the i-th retry after a random wait in [0, min(base × 2^(i−1), 20 s)) —
-/// exponential backoff with full jitter
-/// (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
-struct RetryPolicy: Codable {
-    var maxAttempts: Int
-    /// The SDKs use 1 s; a chapter may shorten it to keep a run quick, and says so.
-    var baseMs: Double
-    /// The SDKs draw each wait at random; with a seed the draws are repeatable (each call its own
-    /// stream, from the seed and its index), so a chapter's run can be reproduced. Without one, the
-    /// system's generator.
-    var seed: UInt64?
-
+extension RetryPolicy {
     func backoffMs(retry: Int, using random: inout some RandomNumberGenerator) -> Double {
         Double.random(in: 0..<1, using: &random) * min(baseMs * pow(2, Double(retry - 1)), 20_000)
     }
@@ -54,31 +23,6 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-}
-
-/// One call as the orchestrator measured it.
-struct Call: Codable {
-    var index: Int
-    /// From the Invoke API's `x-amzn-RequestId`, so the lab's records can be joined to this call.
-    var requestId: String
-    var status: Int
-    var functionError: String?
-    /// This call's request sent → its response read.
-    var latencyMs: Double
-    /// When this call's request was written, from the first write.
-    var sentAtMs: Double = 0
-    var response: String
-    /// Attempts it took (1 without retries); the throttle reason of each attempt that got 429;
-    /// and the time spent waiting between attempts. `latencyMs` then runs from the first attempt.
-    var attempts = 1
-    var throttleReasons: [String] = []
-    var backoffMs: Double = 0
-}
-
-struct FanOutOutput: Encodable {
-    var calls: [Call]
-    /// First send → last response.
-    var wallMs: Double
 }
 
 /// Fans out N Invoke API calls, each on its own kept-alive connection.
@@ -103,7 +47,7 @@ final class FanOut: Sendable {
         self.port = UInt16(port)
     }
 
-    func run(_ event: FanOutEvent) throws -> FanOutOutput {
+    func run(_ event: FanOutEvent) throws -> FanOutAnswer {
         guard (1...1000).contains(event.count) else { throw FanOutError.badCount(event.count) }
         let clients = pool.withLock { pool -> [HTTPClient] in
             let reused = Array(pool.suffix(event.count))
@@ -120,10 +64,10 @@ final class FanOut: Sendable {
     /// A throttled call tries again on its own connection after its own jittered wait, as an SDK
     /// client would — starting as soon as its 429 arrives, whatever the other calls are doing. The
     /// waits are real (nothing runs during them), and they spread the retries out.
-    private func retried(_ first: Call, client: HTTPClient, request: HTTPRequest, policy: RetryPolicy,
-                         firstSent: ContinuousClock.Instant) -> Call {
+    private func retried(_ first: FanOutCall, client: HTTPClient, request: HTTPRequest, policy: RetryPolicy,
+                         firstSent: ContinuousClock.Instant) -> FanOutCall {
         var current = first
-        current.throttleReasons = [Self.reason(first.response)]
+        current.throttleReasons = [first.throttleReason]
         // Each call its own stream, mixed from the seed and the call's index (seed + index would
         // make seed s's call i + 1 draw what seed s + 1's call i draws).
         var seeded = policy.seed.map { SeededGenerator(seed: $0 ^ (UInt64(first.index) &* 0xD1B5_4A32_D192_ED03)) }
@@ -133,12 +77,12 @@ final class FanOut: Sendable {
                                      : policy.backoffMs(retry: current.attempts, using: &system)
             usleep(useconds_t(wait * 1_000))
             let sent = ContinuousClock.now
-            var next: Call
+            var next: FanOutCall
             do { next = Self.call(first.index, try client.send(request), latency: .zero) }
             catch { next = failed(first.index, since: sent, error, client) }
             next.attempts = current.attempts + 1
             next.backoffMs = current.backoffMs + wait
-            next.throttleReasons = current.throttleReasons + (next.status == 429 ? [Self.reason(next.response)] : [])
+            next.throttleReasons = current.throttleReasons + (next.status == 429 ? [next.throttleReason] : [])
             current = next
         }
         // As the caller sees it: from the first attempt's send to the last answer.
@@ -146,18 +90,11 @@ final class FanOut: Sendable {
         return current
     }
 
-    /// The `Reason` of a TooManyRequestsException body.
-    private static func reason(_ body: String) -> String {
-        guard let data = body.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "" }
-        return object["Reason"] as? String ?? ""
-    }
-
     /// With a zero interval, a burst; otherwise a steady rate, each write at its scheduled time
     /// while the answers of earlier calls are read in between.
-    private func runAtOnce(_ clients: [HTTPClient], _ requests: [HTTPRequest], retry: RetryPolicy?, interval: Duration) -> FanOutOutput {
-        var calls = [Call?](repeating: nil, count: requests.count)
-        let retriedCalls = Mutex<[Int: Call]>([:])
+    private func runAtOnce(_ clients: [HTTPClient], _ requests: [HTTPRequest], retry: RetryPolicy?, interval: Duration) -> FanOutAnswer {
+        var calls = [FanOutCall?](repeating: nil, count: requests.count)
+        let retriedCalls = Mutex<[Int: FanOutCall]>([:])
         let retries = DispatchGroup()
         var sentAt = [ContinuousClock.Instant](repeating: .now, count: requests.count)
         let start = ContinuousClock.now
@@ -209,18 +146,18 @@ final class FanOut: Sendable {
         retries.wait()
         for (index, call) in retriedCalls.withLock({ $0 }) { calls[index] = call }
         for index in calls.indices { calls[index]?.sentAtMs = (sentAt[index] - start).milliseconds }
-        return FanOutOutput(calls: calls.compactMap { $0 }, wallMs: (ContinuousClock.now - start).milliseconds)
+        return FanOutAnswer(calls: calls.compactMap { $0 }, wallMs: (ContinuousClock.now - start).milliseconds)
     }
 
     /// The same calls, one after another: each waits for the previous answer.
-    private func runSequentially(_ client: HTTPClient, _ requests: [HTTPRequest]) -> FanOutOutput {
+    private func runSequentially(_ client: HTTPClient, _ requests: [HTTPRequest]) -> FanOutAnswer {
         let start = ContinuousClock.now
         let calls = requests.indices.map { index in
             let sent = ContinuousClock.now
             do { return Self.call(index, try client.send(requests[index]), latency: ContinuousClock.now - sent) }
             catch { return failed(index, since: sent, error, client) }
         }
-        return FanOutOutput(calls: calls, wallMs: (ContinuousClock.now - start).milliseconds)
+        return FanOutAnswer(calls: calls, wallMs: (ContinuousClock.now - start).milliseconds)
     }
 
     private func request(_ event: FanOutEvent, index: Int) throws -> HTTPRequest {
@@ -232,15 +169,16 @@ final class FanOut: Sendable {
         return HTTPRequest(method: "POST", target: target, headers: headers, body: Array(try encoder.encode(payload)))
     }
 
-    private static func call(_ index: Int, _ response: HTTPResponse, latency: Duration) -> Call {
-        Call(index: index, requestId: response.headers[AmazonHeaders.amznRequestID] ?? "", status: response.status,
-             functionError: response.headers[AmazonHeaders.functionError], latencyMs: latency.milliseconds, response: response.bodyText)
+    private static func call(_ index: Int, _ response: HTTPResponse, latency: Duration) -> FanOutCall {
+        FanOutCall(index: index, requestID: response.headers[AmazonHeaders.amznRequestID] ?? "", status: response.status,
+                   functionError: response.headers[AmazonHeaders.functionError], latencyMs: latency.milliseconds,
+                   response: JSONValue(body: response.body))
     }
 
-    private func failed(_ index: Int, since: ContinuousClock.Instant, _ error: Error, _ client: HTTPClient) -> Call {
+    private func failed(_ index: Int, since: ContinuousClock.Instant, _ error: Error, _ client: HTTPClient) -> FanOutCall {
         client.close()
-        return Call(index: index, requestId: "", status: 0, functionError: "Orchestrator.CallFailed",
-                    latencyMs: (ContinuousClock.now - since).milliseconds, response: "\(error)")
+        return FanOutCall(index: index, requestID: "", status: 0, functionError: "Orchestrator.CallFailed",
+                          latencyMs: (ContinuousClock.now - since).milliseconds, response: .string("\(error)"))
     }
 }
 

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import LabRuntime
 
@@ -8,6 +9,6 @@ LambdaRuntime.run(
         guard let endpoint = ProcessInfo.processInfo.environment["AWS_ENDPOINT_URL_LAMBDA"] else { throw FanOutError.noEndpoint }
         return try FanOut(endpoint: endpoint)
     },
-    handler: { (fanOut: FanOut, event: FanOutEvent, _: LambdaContext) throws -> FanOutOutput in
+    handler: { (fanOut: FanOut, event: FanOutEvent, _: LambdaContext) throws -> FanOutAnswer in
         try fanOut.run(event)
     })

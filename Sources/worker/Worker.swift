@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import LabRuntime
 import Synchronization
@@ -7,36 +8,8 @@ import Synchronization
 /// - `WORKER_CONNECT`: `init` (default: connect once, in the Init phase, and keep the connection)
 ///   or `handler` (connect inside the handler, on every invocation).
 /// - `WORKER_INIT_SLEEP_MS`: sleep this long in Init (a slow Init, to test Init's limits).
+/// Its event and answer (`WorkerEvent`, `WorkerAnswer`) are in Contracts, shared with the chapters.
 ///
-/// Event fields, all optional: `key` (what to query), `queryMs` (ask the database for a slow query
-/// that takes this long — modeled, like all its latency), and three failure modes the tests use:
-/// `fail` (throw an error with this message), `exit` (exit the process with this status),
-/// `hangMs` (do not answer for this long, to hit the function timeout), and `logBytes` (print
-/// about this many bytes of log, in 100-byte lines, to test what the lab keeps).
-struct WorkerEvent: Decodable {
-    var key: String?
-    var queryMs: Int?
-    var fail: String?
-    var exit: Int32?
-    var hangMs: Int?
-    var logBytes: Int?
-}
-
-struct WorkerOutput: Encodable {
-    /// This environment's own count of invocations: state that survives between warm invocations.
-    var invocationCount: Int
-    var connectedIn: String
-    var row: String?
-    /// Connections this environment opened to the database, including reconnects.
-    var connectionsOpened: Int
-    var reconnected: Bool
-    /// A file in TMPDIR (the environment's /tmp) written by the previous invocation was still there.
-    var foundScratchFile: Bool
-    /// `AWS_LAMBDA_INITIALIZATION_TYPE` as this environment sees it: on-demand or provisioned-concurrency.
-    var initializationType: String
-    var pid: Int32
-}
-
 /// State kept between invocations of one environment. Swift 6 makes us say how it is shared:
 /// a `Mutex`, although one environment only ever runs one invocation at a time.
 final class WorkerState: Sendable {
@@ -57,7 +30,7 @@ final class WorkerState: Sendable {
         // Run the handler's own machinery once now, in Init (JSON coding, the scratch file, first use
         // of the runtime's code paths), so the first invocation is as fast as every later one. This
         // is what AWS advises for provisioned concurrency: do in init whatever you can.
-        let sample = WorkerOutput(invocationCount: 0, connectedIn: "", row: nil, connectionsOpened: 0, reconnected: false,
+        let sample = WorkerAnswer(invocationCount: 0, connectedIn: "", row: nil, connectionsOpened: 0, reconnected: false,
                                   foundScratchFile: false, initializationType: initializationType, pid: 0)
         _ = try JSONDecoder().decode(WorkerEvent.self, from: JSONEncoder().encode(["key": "warm-up"]))
         _ = try JSONEncoder().encode(sample)

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import LabRuntime
 
@@ -5,7 +6,7 @@ import LabRuntime
 LambdaRuntime.run(initialize: { try WorkerState(environment: ProcessInfo.processInfo.environment) },
                   handler: handle)
 
-func handle(_ state: WorkerState, _ event: WorkerEvent, _ context: LambdaContext) throws -> WorkerOutput {
+func handle(_ state: WorkerState, _ event: WorkerEvent, _ context: LambdaContext) throws -> WorkerAnswer {
     if let message = event.fail { throw FunctionError(type: "WorkerError", message: message) }
     if let status = event.exit { exit(status) }
     if let hang = event.hangMs { usleep(UInt32(hang) * 1000) }
@@ -20,7 +21,7 @@ func handle(_ state: WorkerState, _ event: WorkerEvent, _ context: LambdaContext
     if state.address != nil {
         (row, reconnected) = try state.query(event.key ?? "invocation-\(count)", slowMs: event.queryMs)
     }
-    return WorkerOutput(invocationCount: count, connectedIn: state.connectInInit ? "init" : "handler", row: row,
+    return WorkerAnswer(invocationCount: count, connectedIn: state.connectInInit ? "init" : "handler", row: row,
                         connectionsOpened: state.connectionsOpened, reconnected: reconnected,
                         foundScratchFile: touchScratchFile(state.scratchFile),
                         initializationType: state.initializationType,

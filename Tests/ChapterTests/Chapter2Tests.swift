@@ -41,7 +41,7 @@ struct Chapter2Tests {
         let outcome = try await Self.outcome.value
         let next = try #require(outcome.step("after idle").invocations.first)
         #expect(next.coldStart)
-        #expect(next.environmentId != outcome.step("sequential").invocations.last!.environmentId)
+        #expect(next.environmentID != outcome.step("sequential").invocations.last!.environmentID)
         #expect(next.invocationCount == 1)
         #expect(next.foundScratchFile == false)
         let allHeld = outcome.claims.allSatisfy { $0.holds }

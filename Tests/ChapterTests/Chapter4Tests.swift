@@ -27,7 +27,7 @@ struct Chapter4Tests {
         let tinted = try picture.elements("rect", class: "provisioned-lane")
             .filter { ($0.parent as? XMLElement).flatMap { PictureInspection.attribute($0, "class") } == "lane" }.count
         #expect(tinted > 0)
-        #expect(tinted == Set(outcome.steps.flatMap(\.invocations).filter(\.isProvisioned).map(\.environmentId)).count)
+        #expect(tinted == Set(outcome.steps.flatMap(\.invocations).filter(\.isProvisioned).map(\.environmentID)).count)
     }
 
     @Test("provisioned concurrency on $LATEST is refused with AWS's message")

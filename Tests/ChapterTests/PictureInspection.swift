@@ -32,14 +32,14 @@ struct PictureInspection {
 
         // One row per execution environment of the run, no more, no fewer.
         let lanes = try picture.elements("g", class: "lane").compactMap { attribute($0, "data-environment") }
-        let environments = Set(drawn.flatMap(\.invocations).map(\.environmentId))
+        let environments = Set(drawn.flatMap(\.invocations).map(\.environmentID))
         #expect(lanes.count == environments.count)
         #expect(Set(lanes) == environments)
 
         // Provisioned rows are exactly the environments that served as provisioned concurrency.
         let provisioned = try picture.elements("g", class: "lane").filter { attribute($0, "data-provisioned") == "true" }
             .compactMap { attribute($0, "data-environment") }
-        #expect(Set(provisioned) == Set(drawn.flatMap(\.invocations).filter(\.isProvisioned).map(\.environmentId)))
+        #expect(Set(provisioned) == Set(drawn.flatMap(\.invocations).filter(\.isProvisioned).map(\.environmentID)))
 
         // Each step's column has one scale; every handler and Init width is its measured duration
         // times that scale (to the 0.01 px the file is written with).
@@ -58,11 +58,11 @@ struct PictureInspection {
             #expect(handlers.count == step.invocations.count)
             #expect(inits.count == step.invocations.filter { $0.coldStart && $0.initDurationMs != nil }.count)
             for invocation in step.invocations {
-                let width = try #require(handlers[invocation.requestId])
-                #expect(abs(width - invocation.durationMs * scale) <= 0.011, "\(step.name) \(invocation.requestId) handler")
+                let width = try #require(handlers[invocation.requestID])
+                #expect(abs(width - invocation.durationMs * scale) <= 0.011, "\(step.name) \(invocation.requestID) handler")
                 if let initMs = invocation.initDurationMs, invocation.coldStart {
-                    let initWidth = try #require(inits[invocation.requestId])
-                    #expect(abs(initWidth - initMs * scale) <= 0.011, "\(step.name) \(invocation.requestId) Init")
+                    let initWidth = try #require(inits[invocation.requestID])
+                    #expect(abs(initWidth - initMs * scale) <= 0.011, "\(step.name) \(invocation.requestID) Init")
                 }
             }
         }
