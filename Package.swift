@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "LabTestSupport", dependencies: ["LambdaLab"], path: "Tests/LabTestSupport"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
+        .testTarget(name: "LabRuntimeTests", dependencies: ["LabRuntime", "RuntimeAPI"]),
         .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab"]),
         .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "Workbook", "Pictures", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
     ]

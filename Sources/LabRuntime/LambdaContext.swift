@@ -33,8 +33,8 @@ public struct LambdaContext: Sendable {
         logStreamName = environment["AWS_LAMBDA_LOG_STREAM_NAME"] ?? ""
     }
 
-    /// Time left before the deadline, as `context.getRemainingTimeInMillis()` in other runtimes.
-    public var remainingTime: Duration {
+    /// Time left before the deadline; 2.x's name (`context.getRemainingTimeInMillis()` in Node.js).
+    public func getRemainingTime() -> Duration {
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
         return .milliseconds(max(0, deadlineMs - nowMs))
     }

@@ -1,5 +1,6 @@
-/// Errors of the runtime loop itself (not of the handler).
-public enum LambdaRuntimeError: Error, CustomStringConvertible {
+/// Errors of the runtime's conversation with the Runtime API (not of the handler). After one of
+/// these a runtime can only exit.
+public enum LambdaRuntimeError: Error, Equatable, CustomStringConvertible {
     case missingRuntimeAPI
     case unexpectedStatus(path: String, status: Int)
 
@@ -11,7 +12,7 @@ public enum LambdaRuntimeError: Error, CustomStringConvertible {
     }
 }
 
-/// An error a handler may throw to choose the `errorType` the caller sees.
+/// An error a handler (or Init) may throw to choose the `errorType` the caller sees.
 public struct FunctionError: Error, CustomStringConvertible {
     public let type: String
     public let message: String

@@ -4,11 +4,12 @@ import LabRuntime
 
 // The orchestrator function: invokes another function N times at once through the Invoke API at
 // AWS_ENDPOINT_URL_LAMBDA (the AWS SDKs' own variable) and returns what each call cost it.
-LambdaRuntime.run(
-    initialize: { () throws -> FanOut in
-        guard let endpoint = ProcessInfo.processInfo.environment["AWS_ENDPOINT_URL_LAMBDA"] else { throw FanOutError.noEndpoint }
-        return try FanOut(endpoint: endpoint)
-    },
-    handler: { (fanOut: FanOut, event: FanOutEvent, _: LambdaContext) throws -> FanOutAnswer in
-        try fanOut.run(event)
-    })
+let fanOut = LambdaRuntime.initialize { () throws -> FanOut in
+    guard let endpoint = ProcessInfo.processInfo.environment["AWS_ENDPOINT_URL_LAMBDA"] else { throw FanOutError.noEndpoint }
+    return try FanOut(endpoint: endpoint)
+}
+
+let runtime = LambdaRuntime { (event: FanOutEvent, _: LambdaContext) throws -> FanOutAnswer in
+    try fanOut.run(event)
+}
+try await runtime.run()

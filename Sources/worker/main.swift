@@ -2,30 +2,39 @@ import Contracts
 import Foundation
 import LabRuntime
 
-// Two lines of runtime wiring: Init builds the state, the handler serves each invocation.
-LambdaRuntime.run(initialize: { try WorkerState(environment: ProcessInfo.processInfo.environment) },
-                  handler: handle)
+// Init: build the environment's state once. `initialize` reports a failure (a database that cannot
+// be reached) to /runtime/init/error before the process exits.
+let state = LambdaRuntime.initialize { try WorkerState(environment: ProcessInfo.processInfo.environment) }
 
-func handle(_ state: WorkerState, _ event: WorkerEvent, _ context: LambdaContext) throws -> WorkerAnswer {
-    if let message = event.fail { throw FunctionError(type: "WorkerError", message: message) }
-    if let status = event.exit { exit(status) }
-    if let hang = event.hangMs { usleep(UInt32(hang) * 1000) }
-    if let bytes = event.logBytes {
-        let line = String(repeating: "x", count: 99)
-        for _ in 0..<(bytes / 100) { print(line) }
-    }
+// Invoke: the handler serves each event, for the rest of the environment's life.
+let runtime = LambdaRuntime(lambdaHandler: WorkerHandler(state: state))
+try await runtime.run()
 
-    let (count, _) = state.nextInvocation()
-    var row: String?
-    var reconnected = false
-    if state.address != nil {
-        (row, reconnected) = try state.query(event.key ?? "invocation-\(count)", slowMs: event.queryMs)
+/// The worker as a `LambdaHandler`: the state Init built, and what one invocation does with it.
+struct WorkerHandler: LambdaHandler {
+    let state: WorkerState
+
+    func handle(_ event: WorkerEvent, context: LambdaContext) throws -> WorkerAnswer {
+        if let message = event.fail { throw FunctionError(type: "WorkerError", message: message) }
+        if let status = event.exit { exit(status) }
+        if let hang = event.hangMs { usleep(UInt32(hang) * 1000) }
+        if let bytes = event.logBytes {
+            let line = String(repeating: "x", count: 99)
+            for _ in 0..<(bytes / 100) { print(line) }
+        }
+
+        let (count, _) = state.nextInvocation()
+        var row: String?
+        var reconnected = false
+        if state.address != nil {
+            (row, reconnected) = try state.query(event.key ?? "invocation-\(count)", slowMs: event.queryMs)
+        }
+        return WorkerAnswer(invocationCount: count, connectedIn: state.connectInInit ? "init" : "handler", row: row,
+                            connectionsOpened: state.connectionsOpened, reconnected: reconnected,
+                            foundScratchFile: touchScratchFile(state.scratchFile),
+                            initializationType: state.initializationType,
+                            pid: getpid())
     }
-    return WorkerAnswer(invocationCount: count, connectedIn: state.connectInInit ? "init" : "handler", row: row,
-                        connectionsOpened: state.connectionsOpened, reconnected: reconnected,
-                        foundScratchFile: touchScratchFile(state.scratchFile),
-                        initializationType: state.initializationType,
-                        pid: getpid())
 }
 
 /// Writes a marker in TMPDIR and says whether an earlier invocation's marker was already there.
