@@ -8,20 +8,23 @@ let package = Package(
     platforms: [.macOS(.v15)],
     targets: [
         // MARK: Libraries, one reason each
-        .target(name: "Timing", swiftSettings: instrument),
+        .target(name: "Timing", swiftSettings: alwaysOptimized),
         .systemLibrary(name: "CEpoll"),
-        .target(name: "RuntimeAPI", dependencies: ["CEpoll"], swiftSettings: instrument),
-        .target(name: "LabRuntime", dependencies: ["RuntimeAPI"], swiftSettings: instrument),
-        .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: instrument),
+        .target(name: "Console", swiftSettings: alwaysOptimized),
+        .target(name: "RuntimeAPI", dependencies: ["CEpoll"], swiftSettings: alwaysOptimized),
+        .target(name: "LabRuntime", dependencies: ["RuntimeAPI", "Console"], swiftSettings: alwaysOptimized),
+        // A prop of the experiments, not part of Lambda: the database the worker connects to.
+        .target(name: "StandInDatabase", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: alwaysOptimized),
+        .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: alwaysOptimized),
         .target(name: "Pictures"),
         // The events and answers of the workbook's functions: one contract, shared by both sides.
-        .target(name: "Contracts", swiftSettings: instrument),
-        .target(name: "Workbook", dependencies: ["LambdaLab", "Timing", "Pictures", "Contracts", "RuntimeAPI"]),
+        .target(name: "Contracts", swiftSettings: alwaysOptimized),
+        .target(name: "Workbook", dependencies: ["LambdaLab", "Timing", "Pictures", "Contracts", "Console", "StandInDatabase"]),
 
         // MARK: Functions (the same binaries run as `bootstrap` on provided.al2023)
         // Built optimized, as a function is deployed; their work is what the chapters measure.
-        .executableTarget(name: "worker", dependencies: ["LabRuntime", "Contracts"], swiftSettings: instrument, linkerSettings: staticStdlib),
-        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Contracts"], swiftSettings: instrument,
+        .executableTarget(name: "worker", dependencies: ["LabRuntime", "Contracts", "StandInDatabase"], swiftSettings: alwaysOptimized, linkerSettings: staticStdlib),
+        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Contracts"], swiftSettings: alwaysOptimized,
                           linkerSettings: staticStdlib),
 
         // MARK: Chapters and the lab, which build the functions they deploy
@@ -50,14 +53,14 @@ let package = Package(
 )
 
 var chapterDependencies: [Target.Dependency] {
-    ["LambdaLab", "Workbook", "Timing", "RuntimeAPI", "Contracts", "worker", "orchestrator"]
+    ["LambdaLab", "Workbook", "Timing", "RuntimeAPI", "Contracts", "Console", "StandInDatabase", "worker", "orchestrator"]
 }
 
 /// The lab is the measuring instrument: its own overhead must stay small next to what it measures,
 /// also under `swift run` and `swift test`, which build for debugging. So the modules on the invoke
 /// path are optimized in every configuration (`-Onone` would make each request ~5× slower and let
 /// a burst's arrivals spread over milliseconds).
-var instrument: [SwiftSetting] { [.unsafeFlags(["-O"])] }
+var alwaysOptimized: [SwiftSetting] { [.unsafeFlags(["-O"])] }
 
 /// Functions link the Swift runtime, Foundation and Dispatch statically, as a `provided.al2023`
 /// bootstrap must: dynamic loading of those libraries is most of a Swift cold start (DESIGN §8 —

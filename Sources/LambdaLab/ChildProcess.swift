@@ -46,8 +46,8 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, pipe.write, 1)
         posix_spawn_file_actions_adddup2(&actions, pipe.write, 2)
         // Belt and braces: the child keeps only 0, 1 and 2, whatever the lab has open.
-        _ = GNUExtensions.addCloseFrom(&actions, 3)
-        if let workingDirectory { _ = GNUExtensions.addChdir(&actions, workingDirectory) }
+        _ = SpawnActions.addCloseFrom(&actions, 3)
+        if let workingDirectory { _ = SpawnActions.addChdir(&actions, workingDirectory) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -36,7 +36,7 @@ enum ControlPlaneEndpoint {
         switch (request.method, prefix, rest) {
         case ("GET", "2015-03-31", []):
             var answer: [String: Any] = ["Configuration": try lab.describe(function, qualifier: qualifier),
-                                         "Code": ["RepositoryType": "Lab", "Location": "file://" + (try lab.configuration(function).configuration.command.first ?? "")]]
+                                         "Code": ["RepositoryType": "Lab", "Location": "file://" + (try lab.functionConfiguration(function).configuration.command.first ?? "")]]
             if let reserved = try lab.reservedConcurrency(function) { answer["Concurrency"] = ["ReservedConcurrentExecutions": reserved] }
             return ControlPlaneJSON.response(200, answer)
         case ("GET", "2015-03-31", ["configuration"]):
@@ -113,7 +113,7 @@ enum ControlPlaneEndpoint {
 extension Lab {
     /// A FunctionConfiguration for `$LATEST`, a version, or an alias's version.
     func describe(_ function: String, qualifier: String?) throws -> [String: Any] {
-        let (version, configuration) = try configuration(function, qualifier: qualifier)
+        let (version, configuration) = try functionConfiguration(function, qualifier: qualifier)
         let modified = state.withLock { $0.functions[function]?.lastModified } ?? Date()
         return ControlPlaneJSON.configuration(configuration, version: version, arn: arn(function), lastModified: modified)
     }

@@ -2,9 +2,10 @@ import Foundation
 import Synchronization
 import Timing
 
-/// Invocation timeouts: one thread sleeping until the earliest deadline.
+/// Every timer of the lab (invocation and Init timeouts, idle checks, the Shutdown grace, the
+/// modeled sandbox delay): one thread sleeping until the earliest deadline.
 ///
-/// Why not `asyncAfter` per invocation: arming a GCD timer on every invocation touches the timer
+/// Why not `asyncAfter` per timer: arming a GCD timer on every invocation touches the timer
 /// machinery (and may wake its threads) on the invoke path, in the middle of a burst. Here arming
 /// is a heap insert; the thread is woken only when a new deadline is earlier than all others,
 /// which in a burst is at most once. Deadlines that passed after their invocation finished are

@@ -125,7 +125,7 @@ extension Lab {
     /// Whether an invocation of this function and qualifier could be routed (for DryRun and Event).
     func validate(_ functionName: String, qualifier: String?) -> LabError? {
         do {
-            _ = try configuration(functionName, qualifier: qualifier)
+            _ = try functionConfiguration(functionName, qualifier: qualifier)
             return nil
         } catch {
             return error as? LabError ?? .service("\(error)")

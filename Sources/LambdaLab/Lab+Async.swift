@@ -19,7 +19,7 @@ extension Lab {
     /// Queues an event. A destination's record is delivered from the deadline thread, never on the
     /// stack of the event that ended, so chains of destinations cannot grow a stack.
     func enqueue(_ functionName: String, qualifier: String?, payload: [UInt8], deliverNow: Bool = false) throws -> String {
-        _ = try configuration(functionName, qualifier: qualifier)
+        _ = try functionConfiguration(functionName, qualifier: qualifier)
         let event = QueuedEvent(requestID: UUID().uuidString.lowercased(), functionName: functionName, qualifier: qualifier,
                                 payload: payload.isEmpty ? Array("{}".utf8) : payload, acceptedAt: Clock.now)
         let accepted = state.withLock { state -> Bool in
@@ -206,7 +206,7 @@ extension Lab {
     // MARK: Control plane
 
     public func putEventInvokeConfig(_ functionName: String, qualifier: String?, _ config: EventInvokeConfig) throws -> EventInvokeConfig {
-        _ = try configuration(functionName, qualifier: qualifier)
+        _ = try functionConfiguration(functionName, qualifier: qualifier)
         guard (0...2).contains(config.maximumRetryAttempts) else {
             throw LabError("ValidationException", status: 400, "1 validation error detected: Value '\(config.maximumRetryAttempts)' at 'maximumRetryAttempts' failed to satisfy constraint: Member must have value less than or equal to 2")
         }
@@ -215,7 +215,7 @@ extension Lab {
         }
         for destination in [config.onSuccess, config.onFailure].compactMap({ $0 }) {
             guard destination.contains(":function:"), let target = FunctionReference(parsing: destination),
-                  (try? self.configuration(target.name, qualifier: target.qualifier)) != nil else {
+                  (try? self.functionConfiguration(target.name, qualifier: target.qualifier)) != nil else {
                 throw LabError.invalidParameter("The destination ARN \(destination) is invalid. The lab supports Lambda function destinations only.")
             }
             guard target.name != functionName else {
@@ -233,7 +233,7 @@ extension Lab {
     }
 
     func storedEventInvokeConfig(_ functionName: String, qualifier: String?) throws -> EventInvokeConfig {
-        _ = try configuration(functionName, qualifier: qualifier)
+        _ = try functionConfiguration(functionName, qualifier: qualifier)
         guard let config = state.withLock({ $0.eventConfigs[Lab.eventConfigKey(functionName, qualifier)] }) else {
             throw LabError("ResourceNotFoundException", status: 404, "The function \(arn(functionName, qualifier: qualifier)) doesn't have an EventInvokeConfig")
         }

@@ -37,7 +37,7 @@ extension Lab {
     }
 
     /// The configuration of `$LATEST`, a version or an alias's version.
-    public func configuration(_ functionName: String, qualifier: String? = nil) throws -> (version: String, configuration: FunctionConfiguration) {
+    public func functionConfiguration(_ functionName: String, qualifier: String? = nil) throws -> (version: String, configuration: FunctionConfiguration) {
         try withFunction(functionName) { function, _ in
             guard let resolved = function.resolve(qualifier) else { throw LabError.functionNotFound(arn(functionName, qualifier: qualifier)) }
             return resolved

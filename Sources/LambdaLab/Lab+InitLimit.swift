@@ -18,14 +18,14 @@ extension Lab {
         guard let (assigned, starved, suppressed, onDemand) = found else { return }
         if !starved, !suppressed, onDemand, let requestID = assigned, let replacement = moveInvocation(requestID, from: environmentID, suppressedInit: true) {
             if let environment = state.withLock({ $0.environments[environmentID] }) {
-                emit(environment, "[lab] Init did not finish within \(String(format: "%.2f", limit.milliseconds / 1000)) s: it is re-run in \(replacement.id) inside the invocation (suppressed init), bounded by the function timeout", platform: true)
+                emit(environment, "[lab] Init did not finish within \(limit.formattedSeconds) s: it is re-run in \(replacement.id) inside the invocation (suppressed init), bounded by the function timeout", platform: true)
             }
             shutDown(environmentID: environmentID, reason: "init timeout; re-run inside the invocation", immediately: true)
             launch(replacement)
             return
         }
         if suppressed, let requestID = assigned {
-            let message = "RequestId: \(requestID) Error: Task timed out after \(String(format: "%.2f", limit.milliseconds / 1000)) seconds"
+            let message = "RequestId: \(requestID) Error: Task timed out after \(limit.formattedSeconds) seconds"
             state.withLock { $0.inFlight[requestID]?.handedOutAt = $0.environments[environmentID]?.spawnedAt }
             finishInvocation(requestID: requestID, environmentID: environmentID,
                              outcome: .failed(type: "Sandbox.Timedout", payload: Array(AWSErrorBody.function(type: "Sandbox.Timedout", message: message).utf8)),
@@ -36,7 +36,7 @@ extension Lab {
             if let environment = state.withLock({ $0.environments[environmentID] }) { emit(environment, "[lab] \(message)", platform: true) }
             state.withLock { $0.removeInFlight(requestID) }?.complete(.failure(.service(message)))
         } else if let requestID = assigned {
-            let message = "RequestId: \(requestID) Error: Init phase timed out after \(String(format: "%.2f", limit.milliseconds / 1000)) seconds"
+            let message = "RequestId: \(requestID) Error: Init phase timed out after \(limit.formattedSeconds) seconds"
             finishInvocation(requestID: requestID, environmentID: environmentID,
                              outcome: .failed(type: "Sandbox.Timedout", payload: Array(AWSErrorBody.function(type: "Sandbox.Timedout", message: message).utf8)),
                              discardEnvironment: true)

@@ -3,7 +3,8 @@ import Glibc
 import RuntimeAPI
 import Timing
 
-/// Starting, finishing, reaping: the execution environment's life from spawn to Shutdown.
+/// Starting an execution environment and finishing its invocations: from the spawn to each
+/// invocation's REPORT. (Its Shutdown and reaping are in Lab+Shutdown.swift.)
 extension Lab {
     /// How an invocation ended, as the runtime (or the lab, for a crash or timeout) reported it.
     enum InvocationOutcome {
@@ -245,8 +246,8 @@ extension Lab {
             return invocation
         }
         guard let invocation else { return }
-        let seconds = String(format: "%.2f", invocation.timeout.milliseconds / 1000)
-        let line = PlatformLog.timedOut(requestID: requestID, timeoutSeconds: invocation.timeout.milliseconds / 1000)
+        let seconds = invocation.timeout.formattedSeconds
+        let line = PlatformLog.timedOut(requestID: requestID, timeoutSeconds: invocation.timeout.seconds)
         state.withLock { $0.inFlight[requestID]?.logLines.append(line) }
         if let environment = state.withLock({ $0.environments[environmentID] }) { emit(environment, line, platform: true) }
         let message = "RequestId: \(requestID) Error: Task timed out after \(seconds) seconds"

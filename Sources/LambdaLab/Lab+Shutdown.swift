@@ -52,7 +52,7 @@ extension Lab {
                 state.beginShutdown(environmentID)
                 return (true, nil)
             }
-            if verdict.expired { shutDown(environmentID: environmentID, reason: "idle for \(String(format: "%.2f", timeout.milliseconds / 1000)) s") }
+            if verdict.expired { shutDown(environmentID: environmentID, reason: "idle for \(timeout.formattedSeconds) s") }
             if let remaining = verdict.remaining { scheduleIdleCheck(environmentID: environmentID, after: remaining) }
         }
     }

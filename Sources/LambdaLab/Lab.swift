@@ -160,11 +160,9 @@ public final class Lab: Sendable {
         invokeServer.withLock { $0?.stop() }
         _ = abandonQueuedEvents()
         for id in ids { shutDown(environmentID: id, reason: "lab stopped") }
-        if !ids.isEmpty {
-            if allGone.wait(timeout: .now() + .milliseconds(Int(configuration.shutdownGrace.milliseconds) + 2_000)) == .timedOut {
-                // Still here after SIGKILL: the watchdog's group kill below is the last word.
-            }
-        }
+        // Wait for every process to be reaped; one still there after SIGKILL and 2 s more is left
+        // to the watchdog's group kill below, which is the last word.
+        if !ids.isEmpty { _ = allGone.wait(timeout: .now() + .milliseconds(Int(configuration.shutdownGrace.milliseconds) + 2_000)) }
         watchdog.stop()
         deadlines.stop()
         starters.stop()

@@ -6,12 +6,10 @@ import Glibc
 /// Why they matter: the lab spawns child processes from many threads at once. Without `pipe2` and
 /// `accept4`, a descriptor made on one thread could leak into a child spawned on another between the
 /// call and a later `fcntl(FD_CLOEXEC)`, and a leaked socket would keep a peer from ever seeing EOF.
+/// (The spawn-side helpers are the lab's: LambdaLab/SpawnActions.swift.)
 public enum GNUExtensions {
     private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
     private typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
-    private typealias SpawnCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    private typealias SpawnChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-    private typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
     private typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
 
     nonisolated(unsafe) private static let handle = dlopen(nil, RTLD_NOW)
@@ -23,9 +21,6 @@ public enum GNUExtensions {
 
     private static let pipe2Function = symbol("pipe2", as: Pipe2.self)
     private static let accept4Function = symbol("accept4", as: Accept4.self)
-    private static let closeFromFunction = symbol("posix_spawn_file_actions_addclosefrom_np", as: SpawnCloseFrom.self)
-    private static let chdirFunction = symbol("posix_spawn_file_actions_addchdir_np", as: SpawnChdir.self)
-    private static let pidfdOpenFunction = symbol("pidfd_open", as: PidfdOpen.self)
     private static let prctlFunction = symbol("prctl", as: Prctl.self)
 
     /// A pipe whose both ends are close-on-exec: (read end, write end).
@@ -37,15 +32,6 @@ public enum GNUExtensions {
 
     public static func accept4(_ fd: Int32, flags: Int32) -> Int32 {
         accept4Function(fd, nil, nil, flags)
-    }
-
-    /// In the child, close every descriptor from `lowest` up (the child keeps only what it was given).
-    public static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32 {
-        closeFromFunction(actions, lowest)
-    }
-
-    public static func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: String) -> Int32 {
-        chdirFunction(actions, path)
     }
 
     /// Asks the kernel to wake this thread's timed waits on time (default slack is 50 µs), for a
@@ -65,10 +51,5 @@ public enum GNUExtensions {
         let (seconds, attoseconds) = timeout.components
         var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
         return epoll_pwait2(epoll, &events, Int32(events.count), &time, nil)
-    }
-
-    /// A descriptor that becomes readable when process `pid` exits (any process, not only children).
-    public static func pidfdOpen(_ pid: pid_t) -> Int32 {
-        pidfdOpenFunction(pid, 0)
     }
 }

@@ -94,22 +94,8 @@ public final class HTTPServer: Sendable {
     }
 
     public func start() {
-        Threads.start(name: "\(name) accept") { [self] in acceptLoop() }
-    }
-
-    private func acceptLoop() {
-        while true {
-            let connection: Socket
-            do {
-                connection = try listener.accept()
-            } catch let error as SocketError where error.isResourceExhaustion && !isStopped {
-                // Out of descriptors: the connection waits in the backlog until one is free.
-                starved.store(true, ordering: .relaxed)
-                usleep(10_000)
-                continue
-            } catch {
-                break
-            }
+        AcceptLoop.start(listener, name: name, isStopped: { [self] in isStopped }, onStarved: { [self] in starved.store(true, ordering: .relaxed) },
+                         admit: { [self] connection in
             // An event is written to a parked runtime from whichever thread assigns it (the Invoke
             // API's loop, too): a runtime that stops reading must not hold that thread for ever.
             connection.setSendTimeout(seconds: 5)
@@ -118,14 +104,12 @@ public final class HTTPServer: Sendable {
                 state.connections[connection.fd] = connection
                 return true
             }
-            guard admitted else { connection.close(); break }
-            serving.enter()
-            Threads.start(name: "\(name) conn", stackSize: 256 * 1024) { [self] in
-                serve(connection)
-                serving.leave()
-            }
-        }
-        listener.close()
+            if admitted { serving.enter() }
+            return admitted
+        }, serve: { [self] connection in
+            serve(connection)
+            serving.leave()
+        })
     }
 
     /// Serves requests on one connection until the peer closes or sends something unreadable.

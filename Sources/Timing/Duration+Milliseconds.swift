@@ -1,6 +1,7 @@
 import Foundation
 
-/// Inside, every time is a `Duration`; this file is the one place that turns it into milliseconds.
+/// Inside, every time is a `Duration`; this file is the one place that turns it into milliseconds
+/// or seconds, and writes either as text.
 extension Duration {
     public var milliseconds: Double {
         let (seconds, attoseconds) = components
@@ -13,6 +14,11 @@ extension Duration {
 
     /// "12.34 ms", the way CloudWatch prints a duration.
     public var formattedMilliseconds: String { String(format: "%.2f ms", milliseconds) }
+
+    public var seconds: Double { milliseconds / 1_000 }
+
+    /// "3.00", the way Lambda's timeout messages write seconds ("Task timed out after 3.00 seconds").
+    public var formattedSeconds: String { String(format: "%.2f", seconds) }
 }
 
 /// A monotonic instant shared by every part of the lab (spawn times, hand-outs, responses).
@@ -23,6 +29,6 @@ public enum Clock {
 }
 
 extension Double {
-    /// Milliseconds with two decimals, for tables ("12.34").
-    public var ms2: String { String(format: "%.2f", self) }
+    /// A figure with two decimals, for tables and narratives ("12.34"): milliseconds, mostly.
+    public var twoDecimals: String { String(format: "%.2f", self) }
 }

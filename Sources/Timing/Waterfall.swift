@@ -37,8 +37,8 @@ public struct Waterfall: Sendable {
         let total = max(end.milliseconds, 0.001)
         let labelWidth = rows.map(\.label.count).max() ?? 0
         let figures = rows.map { row in
-            row.initDuration.map { "init \($0.milliseconds.ms2) + \(row.handlerDuration.milliseconds.ms2) ms" }
-                ?? "handler \(row.handlerDuration.milliseconds.ms2) ms"
+            row.initDuration.map { "init \($0.milliseconds.twoDecimals) + \(row.handlerDuration.milliseconds.twoDecimals) ms" }
+                ?? "handler \(row.handlerDuration.milliseconds.twoDecimals) ms"
         }
         // The bar takes what the label and the figures leave, never less than 16 cells.
         let room = columns - indent.count - labelWidth - 2 - 2 - (figures.map(\.count).max() ?? 0)

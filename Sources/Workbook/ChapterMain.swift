@@ -1,5 +1,5 @@
+import Console
 import Foundation
-import RuntimeAPI
 
 /// What every chapter's Outcome offers besides its JSON: its steps, and a picture of them.
 public protocol ChapterOutcome: Encodable {

@@ -53,8 +53,8 @@ public enum Narrative {
                                ("Init Duration p50", .right), ("Duration p50", .right),
                                ("latency p50", .right), ("p90", .right), ("max", .right)])
         table.add([String(step.invocations.count), String(step.environments), String(step.coldStarts),
-                   step.coldStarts > 0 ? step.initDurations.p50.ms2 + " ms" : "—", step.durations.p50.ms2 + " ms",
-                   step.latency.p50.ms2 + " ms", step.latency.p90.ms2 + " ms", step.latency.max.ms2 + " ms"])
+                   step.coldStarts > 0 ? step.initDurations.p50.twoDecimals + " ms" : "—", step.durations.p50.twoDecimals + " ms",
+                   step.latency.p50.twoDecimals + " ms", step.latency.p90.twoDecimals + " ms", step.latency.max.twoDecimals + " ms"])
         print("")
         print(table.render())
     }
@@ -64,9 +64,9 @@ public enum Narrative {
         print("")
         let count = step.invocations.count
         if step.arrivedAtOnce {
-            paragraph("Arrival: all \(count) requests reached the lab within \(step.arrivalSpreadMs.ms2) ms (the orchestrator wrote them within \(step.sendSpreadMs.ms2) ms); the first call finished at \(step.firstFinishMs.ms2) ms. Every request was routed before any could finish, as on AWS.")
+            paragraph("Arrival: all \(count) requests reached the lab within \(step.arrivalSpreadMs.twoDecimals) ms (the orchestrator wrote them within \(step.sendSpreadMs.twoDecimals) ms); the first call finished at \(step.firstFinishMs.twoDecimals) ms. Every request was routed before any could finish, as on AWS.")
         } else {
-            paragraph("⚠ Beyond this machine: the \(count) requests took \(step.arrivalSpreadMs.ms2) ms to reach the lab, but the first call finished at \(step.firstFinishMs.ms2) ms, so late requests could reuse early environments. On AWS the front end routes a burst in microseconds; read this step's counts with that in mind, or try a smaller burst.")
+            paragraph("⚠ Beyond this machine: the \(count) requests took \(step.arrivalSpreadMs.twoDecimals) ms to reach the lab, but the first call finished at \(step.firstFinishMs.twoDecimals) ms, so late requests could reuse early environments. On AWS the front end routes a burst in microseconds; read this step's counts with that in mind, or try a smaller burst.")
         }
     }
 
@@ -88,7 +88,7 @@ public enum Narrative {
                                ("latency p50", .right), ("p90", .right), ("p99", .right), ("max", .right), ("wall", .right)])
         for step in steps {
             table.add([step.name, String(step.invocations.count), String(step.environments), String(step.coldStarts),
-                       step.latency.p50.ms2, step.latency.p90.ms2, step.latency.p99.ms2, step.latency.max.ms2, step.wallMs.ms2])
+                       step.latency.p50.twoDecimals, step.latency.p90.twoDecimals, step.latency.p99.twoDecimals, step.latency.max.twoDecimals, step.wallMs.twoDecimals])
         }
         section("Summary (latencies and wall time in ms, measured by the orchestrator)")
         print(table.render())

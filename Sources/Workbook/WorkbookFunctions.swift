@@ -1,4 +1,5 @@
 import LambdaLab
+import StandInDatabase
 
 /// The workbook's two functions as the chapters deploy them.
 public enum WorkbookFunctions {

@@ -6,7 +6,7 @@ extension Chapter1 {
         let n = outcome.invocations
         Narrative.title(1, "init outside the handler", question: "Where should a function open its database connection: in the handler, or in init?")
         print("")
-        Narrative.paragraph("Setup: one worker executable deployed twice, with different configuration (WORKER_CONNECT). `connect-in-handler` opens a connection to the stand-in database inside the handler, every time; `connect-in-init` opens it once, in its Init phase, and keeps it. Each is invoked \(n) times, one after another. Modeled (not measured): the database handshake \(outcome.modeled.dbHandshakeMs.ms2) ms and query round trip \(outcome.modeled.dbQueryMs.ms2) ms. The database itself counts the connections it accepts.", indent: "")
+        Narrative.paragraph("Setup: one worker executable deployed twice, with different configuration (WORKER_CONNECT). `connect-in-handler` opens a connection to the stand-in database inside the handler, every time; `connect-in-init` opens it once, in its Init phase, and keeps it. Each is invoked \(n) times, one after another. Modeled (not measured): the database handshake \(outcome.modeled.dbHandshakeMs.twoDecimals) ms and query round trip \(outcome.modeled.dbQueryMs.twoDecimals) ms. The database itself counts the connections it accepts.", indent: "")
         let texts = [
             "connect in handler": "Every invocation connects, queries, and closes: expect \(n) connections and every Duration at least one handshake.",
             "connect in init": "The connection is opened once, in Init, so the handshake shows in Init Duration; later invocations reuse it while the environment is frozen between them and thawed again: expect 1 connection and short warm Durations.",

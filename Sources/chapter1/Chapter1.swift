@@ -1,4 +1,5 @@
 import LambdaLab
+import StandInDatabase
 import Timing
 import Workbook
 
@@ -82,24 +83,24 @@ enum Chapter1 {
             Claim("Connecting in the handler opens a connection on every invocation: \(n) connection\(n == 1 ? "" : "s"), counted by the database",
                   holds: inHandler.databaseConnections == n,
                   evidence: "\(inHandler.databaseConnections ?? 0) connections accepted by the database"),
-            Claim("…and every one of those invocations pays the handshake: every Duration ≥ the \(handshakeMs.ms2) ms handshake", unless: noHandshake,
+            Claim("…and every one of those invocations pays the handshake: every Duration ≥ the \(handshakeMs.twoDecimals) ms handshake", unless: noHandshake,
                   holds: inHandler.invocations.allSatisfy { $0.durationMs >= handshakeMs },
-                  evidence: "shortest Duration \(inHandler.durations.min.ms2) ms"),
+                  evidence: "shortest Duration \(inHandler.durations.min.twoDecimals) ms"),
             Claim("Connecting in init opens one connection, in the one Init phase",
                   holds: inInit.databaseConnections == 1 && inInit.coldStarts == 1,
                   evidence: "\(inInit.databaseConnections ?? 0) connection, \(inInit.coldStarts) cold start"),
             Claim("…and pays the handshake there: Init Duration ≥ the handshake", unless: noHandshake,
                   holds: (cold?.initDurationMs ?? 0) >= handshakeMs,
-                  evidence: "Init Duration \((cold?.initDurationMs ?? 0).ms2) ms"),
+                  evidence: "Init Duration \((cold?.initDurationMs ?? 0).twoDecimals) ms"),
             Claim("Warm invocations that reuse the kept connection run well below the handshake: every warm Duration < half of it",
                   unless: n == 1 ? "with --invocations 1 there is no warm invocation" : noHandshake,
                   holds: !warm.isEmpty && warm.allSatisfy { $0.durationMs < handshakeMs / 2 },
-                  evidence: "longest warm Duration \((warm.map(\.durationMs).max() ?? 0).ms2) ms against a \(handshakeMs.ms2) ms handshake"),
+                  evidence: "longest warm Duration \((warm.map(\.durationMs).max() ?? 0).twoDecimals) ms against a \(handshakeMs.twoDecimals) ms handshake"),
             Claim("A kept connection can go stale: after the database restarted, the worker's query failed, it reconnected once and answered",
                   holds: stale.invocations.first?.reconnected == true && stale.databaseConnections == 1 && stale.invocations.first?.functionError == nil,
-                  evidence: "reconnected: \(stale.invocations.first?.reconnected ?? false); new connections: \(stale.databaseConnections ?? 0); Duration \((stale.invocations.first?.durationMs ?? 0).ms2) ms"),
+                  evidence: "reconnected: \(stale.invocations.first?.reconnected ?? false); new connections: \(stale.databaseConnections ?? 0); Duration \((stale.invocations.first?.durationMs ?? 0).twoDecimals) ms"),
             Claim(n > 1 && handshakeMs > 0
-                  ? "Billed in total (Init included, as for a custom runtime), connecting in init saves at least half of the \(n - 1) handshakes it skips: ≥ \(saving.ms2) ms"
+                  ? "Billed in total (Init included, as for a custom runtime), connecting in init saves at least half of the \(n - 1) handshakes it skips: ≥ \(saving.twoDecimals) ms"
                   : "Billed in total (Init included, as for a custom runtime), connecting in init saves at least half of the handshakes it skips",
                   unless: n == 1 ? "with --invocations 1 both pay one handshake: there is nothing to save" : noHandshake,
                   holds: Double(inHandler.billedTotalMs - inInit.billedTotalMs) >= saving,

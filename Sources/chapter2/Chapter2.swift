@@ -144,7 +144,7 @@ enum Chapter2 {
             ]
         case .cold:
             claims = [
-                Claim("\(n) invocations \(options.gapMs.ms2) ms apart, longer than the \(idleTimeoutMs.ms2) ms idle timeout: each finds the previous environment gone, so \(n) environments and \(n) cold starts",
+                Claim("\(n) invocations \(options.gapMs.twoDecimals) ms apart, longer than the \(idleTimeoutMs.twoDecimals) ms idle timeout: each finds the previous environment gone, so \(n) environments and \(n) cold starts",
                       holds: sequential.environments == n && sequential.coldStarts == n,
                       evidence: "\(sequential.environments) environments, \(sequential.coldStarts) cold starts"),
                 Claim("Nothing survives: the counter reads 1 every time", unless: single,
@@ -153,15 +153,15 @@ enum Chapter2 {
                       holds: scratch == Array(repeating: false, count: n), evidence: scratchEvidence),
             ]
         case .tooClose:
-            let reason = "a \(options.gapMs.ms2) ms gap is too close to the \(idleTimeoutMs.ms2) ms idle timeout to predict reuse (it needs ≤ half or ≥ 1.5 ×)"
+            let reason = "a \(options.gapMs.twoDecimals) ms gap is too close to the \(idleTimeoutMs.twoDecimals) ms idle timeout to predict reuse (it needs ≤ half or ≥ 1.5 ×)"
             claims = [
-                Claim("Invocations \(options.gapMs.ms2) ms apart reuse one environment or not", unless: reason, holds: false, evidence: ""),
+                Claim("Invocations \(options.gapMs.twoDecimals) ms apart reuse one environment or not", unless: reason, holds: false, evidence: ""),
             ]
         }
         claims += [
-            Claim("Left idle for the idle timeout (\(idleTimeoutMs.ms2) ms), the environment is shut down: the lab sends SIGTERM and the process ends",
+            Claim("Left idle for the idle timeout (\(idleTimeoutMs.twoDecimals) ms), the environment is shut down: the lab sends SIGTERM and the process ends",
                   holds: shutdown.map { $0.reason.hasPrefix("idle") && $0.idleForMs >= idleTimeoutMs && $0.exit == "signal: terminated" } ?? false,
-                  evidence: shutdown.map { "\($0.environmentID): \($0.reason), after \($0.idleForMs.ms2) ms idle; process \($0.exit)" } ?? "no shutdown recorded"),
+                  evidence: shutdown.map { "\($0.environmentID): \($0.reason), after \($0.idleForMs.twoDecimals) ms idle; process \($0.exit)" } ?? "no shutdown recorded"),
             Claim("The next invocation is cold, in a new environment, with the counter back at 1 and an empty /tmp",
                   holds: next?.coldStart == true && next?.environmentID != sequential.invocations.last?.environmentID
                       && next?.invocationCount == 1 && next?.foundScratchFile == false,

@@ -1,4 +1,5 @@
 import LambdaLab
+import StandInDatabase
 import Timing
 import Workbook
 
@@ -88,14 +89,14 @@ enum Chapter3 {
             // a warm one does not. (A ratio would not: with a 100 ms query both are mostly handler.)
             Claim("Cold starts are what make the first burst slow: its p50 latency exceeds the warm burst's by at least half an Init Duration (p50)",
                   holds: cold.latency.p50 - warm.latency.p50 >= 0.5 * cold.initDurations.p50,
-                  evidence: "p50 \(cold.latency.p50.ms2) ms cold vs \(warm.latency.p50.ms2) ms warm: \((cold.latency.p50 - warm.latency.p50).ms2) ms more; Init Duration p50 \(cold.initDurations.p50.ms2) ms"),
+                  evidence: "p50 \(cold.latency.p50.twoDecimals) ms cold vs \(warm.latency.p50.twoDecimals) ms warm: \((cold.latency.p50 - warm.latency.p50).twoDecimals) ms more; Init Duration p50 \(cold.initDurations.p50.twoDecimals) ms"),
         ]
         // The experiment is only the lesson if each burst really was concurrent (DESIGN §8).
         let bursts = [cold, warm, bigger]
         claims.append(Claim(
             "Each burst reached the lab at once: every request was routed before the first call of its burst finished",
             holds: bursts.allSatisfy(\.arrivedAtOnce),
-            evidence: bursts.map { "\($0.name): arrived within \($0.arrivalSpreadMs.ms2) ms, first finish at \($0.firstFinishMs.ms2) ms" }.joined(separator: "; ")))
+            evidence: bursts.map { "\($0.name): arrived within \($0.arrivalSpreadMs.twoDecimals) ms, first finish at \($0.firstFinishMs.twoDecimals) ms" }.joined(separator: "; ")))
         // The cold starts overlap: one after another they would take the sum of their Inits and
         // handlers; side by side the burst takes a fraction of that (on AWS, about one of them).
         let serial = cold.invocations.map { ($0.initDurationMs ?? 0) + $0.durationMs }.reduce(0, +)
@@ -103,7 +104,7 @@ enum Chapter3 {
             "The \(n) cold starts ran side by side: the whole burst took less than 3/4 of its Inits and handlers one after another",
             unless: n < 2 ? "with --concurrency 1 there is nothing to overlap" : nil,
             holds: cold.wallMs < 0.75 * serial,
-            evidence: "cold burst wall time \(cold.wallMs.ms2) ms; Init + Duration summed over its \(n) calls \(serial.ms2) ms"))
+            evidence: "cold burst wall time \(cold.wallMs.twoDecimals) ms; Init + Duration summed over its \(n) calls \(serial.twoDecimals) ms"))
         return claims
     }
 }

@@ -8,7 +8,7 @@ extension Chapter4 {
         let allocation = outcome.allocation
         Narrative.title(4, "provisioned concurrency", question: "Can cold starts be paid before anyone is waiting?")
         print("")
-        Narrative.paragraph("Setup: the worker of chapter 3 (it connects to the stand-in database in init) and the orchestrator. Modeled (not measured): database handshake \(outcome.modeled.dbHandshakeMs.ms2) ms, query round trip \(outcome.modeled.dbQueryMs.ms2) ms — a fast indexed lookup.", indent: "")
+        Narrative.paragraph("Setup: the worker of chapter 3 (it connects to the stand-in database in init) and the orchestrator. Modeled (not measured): database handshake \(outcome.modeled.dbHandshakeMs.twoDecimals) ms, query round trip \(outcome.modeled.dbQueryMs.twoDecimals) ms — a fast indexed lookup.", indent: "")
 
         Narrative.section("Allocation")
         Narrative.paragraph("Provisioned concurrency is configured on a published version or an alias, never on $LATEST. Asking for it on $LATEST:")
@@ -19,10 +19,10 @@ extension Chapter4 {
             print("    \(String(format: "%9.2f", change.afterMs)) ms  \(change.status.rawValue)")
         }
         print("")
-        print("  \(allocation.config.allocated) of \(allocation.config.requested) allocated; READY after \(allocation.allocationMs.ms2) ms (measured)")
+        print("  \(allocation.config.allocated) of \(allocation.config.requested) allocated; READY after \(allocation.allocationMs.twoDecimals) ms (measured)")
         var table = TextTable([("environment", .left), ("Init Duration", .right)])
         for environment in allocation.environments {
-            table.add([environment.environmentID, environment.initDurationMs.map { $0.ms2 + " ms" } ?? "—"])
+            table.add([environment.environmentID, environment.initDurationMs.map { $0.twoDecimals + " ms" } ?? "—"])
         }
         print("")
         print(table.render())

@@ -1,5 +1,6 @@
 import Contracts
 import LambdaLab
+import StandInDatabase
 import Timing
 import Workbook
 
@@ -74,7 +75,7 @@ extension Chapter4 {
         let early = step("before READY")
         // Init must outlast the time it takes to send the burst, or the race has no loser.
         claims.append(Claim("Sent while the allocation is still IN_PROGRESS, the burst does not wait for it: calls that find no provisioned environment ready cold-start on demand",
-                            unless: handshakeMs < 20 ? "with a \(handshakeMs.ms2) ms handshake, Init may finish before the burst is sent; the claim needs --db-handshake-ms 20 or more" : nil,
+                            unless: handshakeMs < 20 ? "with a \(handshakeMs.twoDecimals) ms handshake, Init may finish before the burst is sent; the claim needs --db-handshake-ms 20 or more" : nil,
                             holds: sizing.statusWhenSentEarly == .inProgress && early.coldStarts >= 1,
                             evidence: "status when sent \(sizing.statusWhenSentEarly.rawValue); \(early.coldStarts) cold starts, \(onProvisioned(early)) calls on provisioned environments"))
         return claims

@@ -1,5 +1,6 @@
 import Contracts
 import LambdaLab
+import StandInDatabase
 import Timing
 import Workbook
 
@@ -143,7 +144,7 @@ enum Chapter4 {
             Claim("The configuration goes IN_PROGRESS → READY only after all \(p) environments have run Init as provisioned-concurrency",
                   holds: allocation.putStatus == .inProgress && statuses == [.inProgress, .ready] && allocation.config.allocated == p
                       && allocation.environments.count == p && allocation.environments.allSatisfy { $0.initDurationMs != nil },
-                  evidence: "\(statuses.map(\.rawValue).joined(separator: " → ")) after \(allocation.allocationMs.ms2) ms; \(allocation.environments.count) environments initialised, \(allocation.config.allocated) allocated"),
+                  evidence: "\(statuses.map(\.rawValue).joined(separator: " → ")) after \(allocation.allocationMs.twoDecimals) ms; \(allocation.environments.count) environments initialised, \(allocation.config.allocated) allocated"),
             Claim("A burst of \(p) on the alias starts nothing: 0 cold starts, every call on a provisioned environment, no Init Duration in any REPORT",
                   holds: provisioned.coldStarts == 0 && provisioned.environments <= p
                       && provisioned.invocations.allSatisfy { $0.initializationType == .provisionedConcurrency && $0.initDurationMs == nil
@@ -151,14 +152,14 @@ enum Chapter4 {
                   evidence: "\(provisioned.coldStarts) cold starts, \(provisioned.environments) provisioned environments served \(provisioned.invocations.count) calls, the function saw AWS_LAMBDA_INITIALIZATION_TYPE=\(provisioned.invocations.first?.initializationTypeSeenByFunction ?? "?")"),
             Claim("Every call in that burst was faster than the fastest cold start: its slowest latency is below the cold baseline's quickest",
                   holds: provisioned.latency.max < baseline.latency.min,
-                  evidence: "provisioned burst latency p50 \(provisioned.latency.p50.ms2) ms, max \(provisioned.latency.max.ms2) ms; cold baseline min \(baseline.latency.min.ms2) ms"),
+                  evidence: "provisioned burst latency p50 \(provisioned.latency.p50.twoDecimals) ms, max \(provisioned.latency.max.twoDecimals) ms; cold baseline min \(baseline.latency.min.twoDecimals) ms"),
             Claim("\(p + k) at once: \(p) run on provisioned environments, \(k) spill over to on-demand with cold starts",
                   holds: metrics.provisionedConcurrencyInvocations == p && metrics.provisionedConcurrencySpilloverInvocations == k && spill.coldStarts == k,
                   evidence: "ProvisionedConcurrencyInvocations \(metrics.provisionedConcurrencyInvocations), ProvisionedConcurrencySpilloverInvocations \(metrics.provisionedConcurrencySpilloverInvocations), cold starts \(spill.coldStarts), utilization \(Int(metrics.provisionedConcurrencyUtilization * 100)) %"),
             // A difference, not a ratio: it holds however long the handler (--db-query-ms) is.
             Claim("Without provisioned concurrency the same burst cold-starts \(p) environments, and its p50 is slower than the provisioned burst's by at least half an Init Duration (p50)",
                   holds: baseline.coldStarts == p && baseline.latency.p50 - provisioned.latency.p50 >= 0.5 * baseline.initDurations.p50,
-                  evidence: "cold baseline: \(baseline.coldStarts) cold starts, p50 \(baseline.latency.p50.ms2) ms vs \(provisioned.latency.p50.ms2) ms provisioned; Init Duration p50 \(baseline.initDurations.p50.ms2) ms"),
+                  evidence: "cold baseline: \(baseline.coldStarts) cold starts, p50 \(baseline.latency.p50.twoDecimals) ms vs \(provisioned.latency.p50.twoDecimals) ms provisioned; Init Duration p50 \(baseline.initDurations.p50.twoDecimals) ms"),
         ]
     }
 }

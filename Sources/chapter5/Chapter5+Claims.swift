@@ -22,7 +22,7 @@ extension Chapter5 {
         claims.append(Claim("Retried as the SDKs' standard mode does (at most 3 attempts, jittered exponential backoff), every call succeeds: \(r) on the first attempt, the \(k) throttled ones on a later one",
                             unless: k > r ? "with more throttled calls (\(k)) than environments (\(r)) the retries compete with each other, and the SDK may give up on a call after 3 attempts; read the attempts column" : nil,
                             holds: retried.calls.allSatisfy { $0.status == 200 } && firstTry.count == r && later.count == k,
-                            evidence: "attempts: \(retried.calls.map { String($0.attempts) }.joined(separator: ", ")); latency p50 \(Summary(milliseconds: firstTry.map(\.latencyMs)).p50.ms2) ms at the first attempt, \(Summary(milliseconds: later.map(\.latencyMs)).p50.ms2) ms after retries (backoff p50 \(Summary(milliseconds: later.map(\.backoffMs)).p50.ms2) ms)"))
+                            evidence: "attempts: \(retried.calls.map { String($0.attempts) }.joined(separator: ", ")); latency p50 \(Summary(milliseconds: firstTry.map(\.latencyMs)).p50.twoDecimals) ms at the first attempt, \(Summary(milliseconds: later.map(\.latencyMs)).p50.twoDecimals) ms after retries (backoff p50 \(Summary(milliseconds: later.map(\.backoffMs)).p50.twoDecimals) ms)"))
 
         let account = step("account limit")
         let room = options.accountConcurrency - options.held - 1
@@ -62,7 +62,7 @@ extension Chapter5 {
         init(_ options: Options) {
             let rate = ScalingRate.aws(scaledDownBy: options.scaleFactor)
             bucket = rate.environments
-            description = "\(rate.environments) new environments per \(rate.per.milliseconds.ms2) ms"
+            description = "\(rate.environments) new environments per \(rate.per.milliseconds.twoDecimals) ms"
         }
     }
 }

@@ -8,11 +8,11 @@ extension Chapter5 {
         let (r, k) = (outcome.reserved, outcome.excess)
         Narrative.title(5, "when the fan-out hits a limit", question: "What happens to a fan-out's calls when Lambda says no?")
         print("")
-        Narrative.paragraph("Setup: the orchestrator and worker of chapter 3, one fresh lab per step. Each worker call runs a modeled \(outcome.slowQueryMs) ms query, so a burst's calls are all in flight together; the database's handshake (\(outcome.modeled.dbHandshakeMs.ms2) ms, paid in init) is modeled too. Everything else is measured.", indent: "")
+        Narrative.paragraph("Setup: the orchestrator and worker of chapter 3, one fresh lab per step. Each worker call runs a modeled \(outcome.slowQueryMs) ms query, so a burst's calls are all in flight together; the database's handshake (\(outcome.modeled.dbHandshakeMs.twoDecimals) ms, paid in init) is modeled too. Everything else is measured.", indent: "")
 
         let texts = [
             "reserved concurrency": "The worker gets reserved concurrency \(r): at most \(r) of its invocations may run at once. The orchestrator sends \(r + k) at once: expect \(r) to run and \(k) to be refused at once with 429 TooManyRequestsException, Reason ReservedFunctionConcurrentInvocationLimitExceeded. A throttled call never reaches the function.",
-            "retry with backoff": "The same burst, but the orchestrator retries a throttled call as the AWS SDKs do in their standard retry mode: up to 3 attempts, each retry after a random wait of up to \(outcome.retryBaseMs.ms2) ms × 2^(retry − 1). Expect every call to succeed, the throttled ones later.",
+            "retry with backoff": "The same burst, but the orchestrator retries a throttled call as the AWS SDKs do in their standard retry mode: up to 3 attempts, each retry after a random wait of up to \(outcome.retryBaseMs.twoDecimals) ms × 2^(retry − 1). Expect every call to succeed, the throttled ones later.",
             "account limit": "A new lab whose account allows \(outcome.accountConcurrency) concurrent executions. A second function, `reports`, reserves \(outcome.held) of them (idle, but reserved is reserved), and the orchestrator itself is one running execution. The unreserved worker gets what is left: \(outcome.accountConcurrency - outcome.held - 1). Expect the rest of the \(r + k) to get 429, Reason ConcurrentInvocationLimitExceeded.",
         ]
         for (index, step) in outcome.steps.enumerated() where !step.name.hasPrefix("scaling rate") {
@@ -35,8 +35,8 @@ extension Chapter5 {
         var events = TextTable([("event", .right), ("invocations", .right), ("throttled", .right), ("waited before running", .right),
                                 ("ended after", .right), ("ending", .left)])
         for event in async.events {
-            events.add([String(event.index), String(event.invocations), String(event.throttles), event.waitedMs.map { $0.ms2 + " ms" } ?? "—",
-                        event.endedAfterMs.ms2 + " ms", event.condition + (event.destination.map { " → \($0.split(separator: ":").last ?? "")" } ?? "")])
+            events.add([String(event.index), String(event.invocations), String(event.throttles), event.waitedMs.map { $0.twoDecimals + " ms" } ?? "—",
+                        event.endedAfterMs.twoDecimals + " ms", event.condition + (event.destination.map { " → \($0.split(separator: ":").last ?? "")" } ?? "")])
         }
         print("")
         print(events.render())
@@ -61,7 +61,7 @@ extension Chapter5 {
                     return count > 1 ? "\(count) × \(reason)" : reason
                 }.joined(separator: ", ")
             table.add([String(call.index), String(call.status), String(call.attempts), reasons,
-                       call.backoffMs > 0 ? call.backoffMs.ms2 + " ms" : "—", call.latencyMs.ms2 + " ms"])
+                       call.backoffMs > 0 ? call.backoffMs.twoDecimals + " ms" : "—", call.latencyMs.twoDecimals + " ms"])
         }
         print("")
         print(table.render())

@@ -1,5 +1,6 @@
 import Contracts
 import LambdaLab
+import StandInDatabase
 import Timing
 import Workbook
 
@@ -133,7 +134,7 @@ enum Chapter5 {
         let steps = reserved + [account] + scaling
         let rate = ScalingRate.aws(scaledDownBy: options.scaleFactor)
         return Outcome(reserved: options.reserved, excess: options.excess, accountConcurrency: options.accountConcurrency, held: options.held,
-                       scalingRate: "\(rate.environments) environments per \(rate.per.milliseconds.ms2) ms",
+                       scalingRate: "\(rate.environments) environments per \(rate.per.milliseconds.twoDecimals) ms",
                        modeled: ModeledDatabase(dbHandshakeMs: options.dbHandshakeMs, dbQueryMs: 5), slowQueryMs: options.slowQueryMs,
                        retryBaseMs: options.retryBaseMs, steps: steps, waves: waves, asynchronous: asynchronous,
                        claims: claims(steps: steps, waves: waves, asynchronous: asynchronous, options: options))

@@ -39,7 +39,7 @@ extension Chapter6 {
         print(sweep.render())
 
         Narrative.section("Cold starts on demand would have paid")
-        Narrative.paragraph("Measured: in \(outcome.seconds) s at \(rate) calls/s, on demand paid \(onDemand.coldStarts) cold start\(onDemand.coldStarts == 1 ? "" : "s") (Init Duration p50 \(onDemand.initDurations.p50.ms2) ms), \(percent(Double(onDemand.coldStarts) / Double(max(1, onDemand.invocations.count)))) of its calls; provisioned concurrency paid \(provisioned.coldStarts) (\(outcome.spillover) spillover call\(outcome.spillover == 1 ? "" : "s")). Modeled: once the pool is full, steady traffic on demand pays a cold start only when an environment is replaced; at one replacement every \(hoursText(hour.recycleHours)) h and the \(hour.onDemandEnvironments) environments the run kept, that is \(String(format: "%.1f", hour.onDemandColdStarts)) an hour, of \(Int(hour.requests)) calls. AWS reports cold starts on fewer than 1 % of invocations in production (chapters/aws-facts.md#init-billing). So at a steady rate provisioned concurrency buys little latency; it pays where traffic comes in bursts (chapter 4) — and in money only above break-even utilization.", indent: "")
+        Narrative.paragraph("Measured: in \(outcome.seconds) s at \(rate) calls/s, on demand paid \(onDemand.coldStarts) cold start\(onDemand.coldStarts == 1 ? "" : "s") (Init Duration p50 \(onDemand.initDurations.p50.twoDecimals) ms), \(percent(Double(onDemand.coldStarts) / Double(max(1, onDemand.invocations.count)))) of its calls; provisioned concurrency paid \(provisioned.coldStarts) (\(outcome.spillover) spillover call\(outcome.spillover == 1 ? "" : "s")). Modeled: once the pool is full, steady traffic on demand pays a cold start only when an environment is replaced; at one replacement every \(hoursText(hour.recycleHours)) h and the \(hour.onDemandEnvironments) environments the run kept, that is \(String(format: "%.1f", hour.onDemandColdStarts)) an hour, of \(Int(hour.requests)) calls. AWS reports cold starts on fewer than 1 % of invocations in production (chapters/aws-facts.md#init-billing). So at a steady rate provisioned concurrency buys little latency; it pays where traffic comes in bursts (chapter 4) — and in money only above break-even utilization.", indent: "")
         Narrative.figures()
         print("")
         Narrative.paragraph("Prices: \(outcome.source). Modeled parameters: the query time (\(outcome.durationMs) ms), how often an environment is replaced (\(hoursText(hour.recycleHours)) h; AWS says provisioned environments are recycled \"every few hours\" and publishes nothing for on-demand ones), and that the Init of a recycled provisioned environment is billed at the on-demand price.", indent: "")
@@ -65,8 +65,8 @@ extension Chapter6 {
         if arrivals.isEmpty {
             Narrative.paragraph("No call of this step paid an Init.")
         } else {
-            let shown = arrivals.prefix(8).map { $0.ms2 + " ms" }.joined(separator: ", ")
-            Narrative.paragraph("Cold starts arrived at \(shown)\(arrivals.count > 8 ? " and \(arrivals.count - 8) more" : "") after the step's first call, of \(step.invocations.count) calls over \(step.wallMs.ms2) ms.")
+            let shown = arrivals.prefix(8).map { $0.twoDecimals + " ms" }.joined(separator: ", ")
+            Narrative.paragraph("Cold starts arrived at \(shown)\(arrivals.count > 8 ? " and \(arrivals.count - 8) more" : "") after the step's first call, of \(step.invocations.count) calls over \(step.wallMs.twoDecimals) ms.")
         }
     }
 }

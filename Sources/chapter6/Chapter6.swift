@@ -1,5 +1,6 @@
 import Contracts
 import LambdaLab
+import StandInDatabase
 import Timing
 import Workbook
 

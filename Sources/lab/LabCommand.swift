@@ -1,6 +1,8 @@
+import Console
 import Foundation
 import LambdaLab
 import RuntimeAPI
+import StandInDatabase
 import Workbook
 
 /// `swift run lab`: the lab as a long-running local Lambda endpoint.

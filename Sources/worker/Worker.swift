@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import LabRuntime
+import StandInDatabase
 import Synchronization
 
 /// The worker function: what the chapters invoke. Its configuration (environment variables):

@@ -44,7 +44,7 @@ func children(of parent: pid_t) -> [pid_t] {
 /// Waits for a process to exit — an event (its pidfd becomes readable), not a sleep — and says
 /// whether it did within the deadline.
 func waitForExit(_ pid: pid_t, timeoutMs: Int32 = 10_000) -> Bool {
-    let fd = GNUExtensions.pidfdOpen(pid)
+    let fd = pidfdOpen(pid)
     guard fd >= 0 else { return !isAlive(pid) }   // already gone
     defer { close(fd) }
     var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -72,4 +72,12 @@ func labPort(_ handle: FileHandle) throws -> UInt16 {
 func waitForStop(_ pid: pid_t) -> Bool {
     var info = siginfo_t()
     return waitid(P_PID, id_t(pid), &info, WSTOPPED | WNOWAIT) == 0
+}
+
+/// A descriptor that becomes readable when process `pid` exits (any process, not only a child):
+/// `pidfd_open`, which Swift's Glibc module hides behind `_GNU_SOURCE`, looked up by name.
+func pidfdOpen(_ pid: pid_t) -> Int32 {
+    typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
+    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "pidfd_open") else { return -1 }
+    return unsafeBitCast(symbol, to: PidfdOpen.self)(pid, 0)
 }

@@ -1,4 +1,6 @@
-/// Reads newline-terminated lines from a socket (for the stand-in database's line protocol).
+import RuntimeAPI
+
+/// Reads newline-terminated lines from a socket: the stand-in database's line protocol, both sides.
 public final class LineReader {
     private let socket: Socket
     private var buffer: [UInt8] = []
@@ -18,7 +20,7 @@ public final class LineReader {
                 if line.last == 0x0D { line.removeLast() }
                 return String(decoding: line, as: UTF8.self)
             }
-            guard buffer.count <= maxLine else { throw HTTPError.malformed("line longer than \(maxLine) bytes") }
+            guard buffer.count <= maxLine else { throw DatabaseError.lineTooLong(maxLine) }
             var chunk = [UInt8](repeating: 0, count: 4096)
             let count = try chunk.withUnsafeMutableBytes { try socket.receive(into: $0) }
             if count == 0 { return nil }

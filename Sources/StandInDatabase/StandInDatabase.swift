@@ -1,6 +1,7 @@
 import Foundation
 import RuntimeAPI
 import Synchronization
+import Timing
 
 /// A stand-in for the database a function talks to: a small TCP service on loopback with a line
 /// protocol. The lab runs it so that "connect in init or in the handler" costs something real.
@@ -51,22 +52,14 @@ public final class StandInDatabase: Sendable {
     public var queriesServed: Int { state.withLock { $0.queriesServed } }
 
     private func startAccepting(_ listener: Socket) {
-        let thread = Thread { [self] in
-            while let connection = try? listener.accept() {
-                let admitted = state.withLock { state -> Bool in
-                    guard !state.stopped else { return false }
-                    state.connectionsAccepted += 1
-                    state.connections[connection.fd] = connection
-                    return true
-                }
-                guard admitted else { connection.close(); break }
-                let worker = Thread { [self] in serve(connection) }
-                worker.stackSize = 256 * 1024
-                worker.start()
+        AcceptLoop.start(listener, name: "standin-db", isStopped: { [self] in state.withLock { $0.stopped } }, admit: { [self] connection in
+            state.withLock { state -> Bool in
+                guard !state.stopped else { return false }
+                state.connectionsAccepted += 1
+                state.connections[connection.fd] = connection
+                return true
             }
-            listener.close()
-        }
-        thread.start()
+        }, serve: { [self] connection in serve(connection) })
     }
 
     private func serve(_ connection: Socket) {
@@ -115,8 +108,4 @@ public final class StandInDatabase: Sendable {
     }
 
     deinit { stop() }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
