@@ -12,6 +12,9 @@ public protocol ChapterOutcome: Encodable {
 
 extension ChapterOutcome {
     public func picture() -> String { RunPicture.document(title: pictureTitle, steps: steps) }
+
+    /// The step of that name (every chapter names its steps; asking for another is a bug).
+    public func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
 }
 
 /// What every chapter's `main` does: parse options (a bad one: one line, exit 2), `--help`, run the

@@ -39,7 +39,6 @@ enum Chapter1 {
         var steps: [StepOutcome]
         var claims: [Claim]
 
-        func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
         var pictureTitle: String { "Lambda Lab · chapter 1 · init outside the handler (\(invocations) invocations each)" }
     }
 

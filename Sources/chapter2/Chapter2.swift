@@ -50,7 +50,6 @@ enum Chapter2 {
         var shutdown: Shutdown?
         var claims: [Claim]
 
-        func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
         var pictureTitle: String { "Lambda Lab · chapter 2 · warm reuse (\(invocations) invocations, idle timeout \(Int(idleTimeoutMs)) ms)" }
     }
 

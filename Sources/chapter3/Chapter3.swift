@@ -41,7 +41,6 @@ enum Chapter3 {
         var steps: [StepOutcome]
         var claims: [Claim]
 
-        func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
         var pictureTitle: String { "Lambda Lab · chapter 3 · concurrent fan-out (N = \(concurrency))" }
     }
 

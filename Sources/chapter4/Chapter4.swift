@@ -82,7 +82,6 @@ enum Chapter4 {
         var cost: CostComparison
         var claims: [Claim]
 
-        func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
         var pictureTitle: String { "Lambda Lab · chapter 4 · provisioned concurrency (P = \(provisioned), spillover \(spillover))" }
     }
 

@@ -119,7 +119,6 @@ enum Chapter5 {
         var asynchronous: Asynchronous
         var claims: [Claim]
 
-        func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
         var pictureTitle: String { "Lambda Lab · chapter 5 · when the fan-out hits a limit (reserved concurrency \(reserved))" }
     }
 

@@ -86,7 +86,6 @@ enum Chapter6 {
         var sweep: [SweepPoint]
         var claims: [Claim]
 
-        func step(_ name: String) -> StepOutcome { steps.first { $0.name == name }! }
         var pictureTitle: String { "Lambda Lab · chapter 6 · what provisioned concurrency costs (\(rate) calls/s × \(durationMs) ms, P = \(provisioned))" }
         func picture() -> String { Chapter6.picture(self) }
     }
