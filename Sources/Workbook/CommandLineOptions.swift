@@ -56,6 +56,12 @@ public struct CommandLineOptions {
         return number
     }
 
+    /// `--db-handshake-ms` and `--db-query-ms`: the stand-in database's modeled latency, which every
+    /// chapter that uses it lets the reader change (0 to 10 s each).
+    public func databaseLatency(handshakeMs: Double, queryMs: Double) throws -> (handshakeMs: Double, queryMs: Double) {
+        (try milliseconds("db-handshake-ms", default: handshakeMs, in: 0...10_000), try milliseconds("db-query-ms", default: queryMs, in: 0...10_000))
+    }
+
     /// Parses, or prints the one-line error and exits with status 2.
     public static func parseOrExit<T>(_ body: () throws -> T) -> T {
         do {

@@ -27,8 +27,7 @@ enum Chapter1 {
         init(arguments: [String]) throws {
             let options = try CommandLineOptions(arguments, valued: ["invocations", "db-handshake-ms", "db-query-ms"])
             invocations = try options.int("invocations", default: invocations, in: 1...100)
-            dbHandshakeMs = try options.milliseconds("db-handshake-ms", default: dbHandshakeMs, in: 0...10_000)
-            dbQueryMs = try options.milliseconds("db-query-ms", default: dbQueryMs, in: 0...10_000)
+            (dbHandshakeMs, dbQueryMs) = try options.databaseLatency(handshakeMs: dbHandshakeMs, queryMs: dbQueryMs)
         }
     }
 

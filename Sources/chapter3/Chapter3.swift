@@ -29,8 +29,7 @@ enum Chapter3 {
         init(arguments: [String]) throws {
             let options = try CommandLineOptions(arguments, valued: ["concurrency", "db-handshake-ms", "db-query-ms"])
             concurrency = try options.int("concurrency", default: concurrency, in: 1...100)
-            dbHandshakeMs = try options.milliseconds("db-handshake-ms", default: dbHandshakeMs, in: 0...10_000)
-            dbQueryMs = try options.milliseconds("db-query-ms", default: dbQueryMs, in: 0...10_000)
+            (dbHandshakeMs, dbQueryMs) = try options.databaseLatency(handshakeMs: dbHandshakeMs, queryMs: dbQueryMs)
         }
     }
 

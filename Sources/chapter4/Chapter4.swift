@@ -39,8 +39,7 @@ enum Chapter4 {
             spillover = try options.int("spillover", default: spillover, in: 1...50)
             fanOut = try options.int("fan-out", default: fanOut, in: 2...30)
             slowQueryMs = try options.int("slow-query-ms", default: slowQueryMs, in: 10...1_000)
-            dbHandshakeMs = try options.milliseconds("db-handshake-ms", default: dbHandshakeMs, in: 0...10_000)
-            dbQueryMs = try options.milliseconds("db-query-ms", default: dbQueryMs, in: 0...10_000)
+            (dbHandshakeMs, dbQueryMs) = try options.databaseLatency(handshakeMs: dbHandshakeMs, queryMs: dbQueryMs)
         }
     }
 

@@ -66,14 +66,17 @@ enum Chapter6 {
 
     struct Outcome: Codable, Sendable, ChapterOutcome {
         var chapter = 6
+        /// The options: calls per second, each call's modeled query, seconds per step, P.
         var rate: Int
         var durationMs: Int
         var seconds: Int
         var provisioned: Int
         var modeled: ModeledDatabase
+        /// Measured: on demand, then provisioned.
         var steps: [StepOutcome]
         /// Spillover calls of the provisioned step (ran on demand, all P busy).
         var spillover: Int
+        /// Modeled from here on: the prices, one hour priced both ways, the break-even.
         var prices: Cost
         var source = Cost.source
         var hour: Hour
