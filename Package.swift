@@ -15,8 +15,13 @@ let package = Package(
         .target(name: "LabRuntime", dependencies: ["RuntimeAPI", "Console"], swiftSettings: alwaysOptimized),
         // A prop of the experiments, not part of Lambda: the database the worker connects to.
         .target(name: "StandInDatabase", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: alwaysOptimized),
-        .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: alwaysOptimized),
+        .target(name: "LabIAM", dependencies: ["RuntimeAPI"], swiftSettings: alwaysOptimized),
+        .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing", "LabIAM", "ZipArchive", "Digests"], swiftSettings: alwaysOptimized),
         .target(name: "Pictures"),
+        // Deployment packages: zip read/written with the system's zlib, and CodeSha256.
+        .systemLibrary(name: "CZlib"),
+        .target(name: "ZipArchive", dependencies: ["CZlib"], swiftSettings: alwaysOptimized),
+        .target(name: "Digests", swiftSettings: alwaysOptimized),
         // The events and answers of the workbook's functions: one contract, shared by both sides.
         .target(name: "Contracts", swiftSettings: alwaysOptimized),
         .target(name: "Workbook", dependencies: ["LambdaLab", "Timing", "Pictures", "Contracts", "Console", "StandInDatabase"]),
@@ -45,6 +50,8 @@ let package = Package(
         // MARK: Tests
         .target(name: "LabTestSupport", dependencies: ["LambdaLab"], path: "Tests/LabTestSupport"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
+        .testTarget(name: "ZipArchiveTests", dependencies: ["ZipArchive", "Digests"]),
+        .testTarget(name: "LabIAMTests", dependencies: ["LabIAM", "RuntimeAPI"]),
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
         .testTarget(name: "LabRuntimeTests", dependencies: ["LabRuntime", "RuntimeAPI"]),
         .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab"]),

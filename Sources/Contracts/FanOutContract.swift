@@ -1,11 +1,13 @@
 /// The orchestrator's event and answer: what a chapter sends it, what it sends back. Both the
 /// orchestrator and the Workbook use these types, so the contract is written once.
 
-/// Invoke `function` `count` times: at once, one after another, or at a steady rate.
+/// Invoke `function` `count` times: at once, one after another, or at a steady rate. Without
+/// `function` or `count`, the orchestrator's own configuration decides (`FAN_OUT_FUNCTION`,
+/// `FAN_OUT_WIDTH`), as the article's Terraform stack sets them: then `{}` is a whole fan-out.
 public struct FanOutEvent: Codable, Sendable {
-    public var function: String
+    public var function: String?
     public var qualifier: String?
-    public var count: Int
+    public var count: Int?
     /// One call after another on one connection, instead of all at once.
     public var sequential: Bool?
     /// Sent to every call as it is; `{"key": "<function>-<index>"}` when absent.
@@ -20,7 +22,7 @@ public struct FanOutEvent: Codable, Sendable {
     /// or not earlier calls have answered (open loop, as independent clients arrive).
     public var intervalMs: Double?
 
-    public init(function: String, qualifier: String? = nil, count: Int, sequential: Bool? = nil, payload: JSONValue? = nil,
+    public init(function: String?, qualifier: String? = nil, count: Int?, sequential: Bool? = nil, payload: JSONValue? = nil,
                 payloads: [JSONValue]? = nil, invocationType: String? = nil, retry: RetryPolicy? = nil, intervalMs: Double? = nil) {
         self.function = function
         self.qualifier = qualifier

@@ -6,7 +6,8 @@ import RuntimeAPI
 /// GetFunctionConfiguration, PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias,
 /// ListAliases, Put/Get/Delete/ListProvisionedConcurrencyConfig(s),
 /// Put/Get/DeleteFunctionConcurrency, Put/Update/Get/DeleteFunctionEventInvokeConfig,
-/// GetAccountSettings. None of them waits, so they answer on the front door's loop.
+/// GetAccountSettings, and the deployments (`ControlPlaneEndpoint+Deployments.swift`). None of
+/// them waits for a function to run, so they answer on the front door's loop.
 enum ControlPlaneEndpoint {
     static func route(_ request: HTTPRequest, lab: Lab) -> HTTPResponse {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
@@ -16,6 +17,8 @@ enum ControlPlaneEndpoint {
                 return ControlPlaneJSON.response(200, lab.accountSettings())
             case ("GET", "2015-03-31", ["functions"]):
                 return ControlPlaneJSON.response(200, ["Functions": try lab.functionNames.map { try lab.describe($0, qualifier: nil) }])
+            case ("POST", "2015-03-31", ["functions"]):
+                return try createFunction(request, lab: lab)
             case (_, _, let rest) where rest.count >= 2 && rest[0] == "functions":
                 return try function(request, prefix: segments[0], name: rest[1], rest: Array(rest.dropFirst(2)), lab: lab)
             default:
@@ -32,11 +35,17 @@ enum ControlPlaneEndpoint {
         guard let reference = FunctionReference(parsing: name) else { throw LabError.invalidParameter("Invalid function name: \(name.prefix(140))") }
         let qualifier = request.query["Qualifier"] ?? reference.qualifier
         let function = reference.name
-        let body = request.body.isEmpty ? [:] : try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] ?? [:]
+        if let answer = try deployment(request, prefix: prefix, function: function, qualifier: qualifier, rest: rest, lab: lab) {
+            return answer
+        }
+        let body = try json(request)
+        defer { if request.method != "GET" { lab.saveState() } }
         switch (request.method, prefix, rest) {
         case ("GET", "2015-03-31", []):
+            let deployed = try lab.functionConfiguration(function, qualifier: qualifier).configuration
             var answer: [String: Any] = ["Configuration": try lab.describe(function, qualifier: qualifier),
-                                         "Code": ["RepositoryType": "Lab", "Location": "file://" + (try lab.functionConfiguration(function).configuration.command.first ?? "")]]
+                                         "Code": ["RepositoryType": "S3", "Location": "file://" + (deployed.code?.folder ?? deployed.command.first ?? "")],
+                                         "Tags": [String: String]()]
             if let reserved = try lab.reservedConcurrency(function) { answer["Concurrency"] = ["ReservedConcurrentExecutions": reserved] }
             return ControlPlaneJSON.response(200, answer)
         case ("GET", "2015-03-31", ["configuration"]):

@@ -22,31 +22,58 @@ enum ControlPlaneJSON {
         return formatter.string(from: date)
     }
 
-    /// A FunctionConfiguration: what GetFunctionConfiguration, PublishVersion and ListFunctions return.
-    static func configuration(_ configuration: FunctionConfiguration, version: String, arn: String, lastModified: Date) -> [String: Any] {
-        let sha = configuration.command.joined(separator: " ").utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }
-        return [
+    /// A FunctionConfiguration: what GetFunctionConfiguration, PublishVersion and ListFunctions
+    /// return. `state` and `lastUpdateStatus` are what the call reports: a create answers `Pending`
+    /// and an update `InProgress`, as AWS does; by the next read the lab has finished (it unpacks
+    /// the code before answering), so reads say `Active` and `Successful`, which Terraform waits for.
+    static func configuration(_ configuration: FunctionConfiguration, version: String, arn: String, lastModified: Date,
+                              state: String = "Active", lastUpdateStatus: String = "Successful") -> [String: Any] {
+        // A program deployed from this machine has no zip: its command stands in for the hash.
+        let sha = configuration.code?.sha256 ?? Data(String(fnv(configuration.command.joined(separator: " ")), radix: 16).utf8).base64EncodedString()
+        // Changes whenever the code or the configuration does, as AWS's RevisionId.
+        let revision = fnv([sha, configuration.handler, configuration.role, configuration.description, String(configuration.memorySizeMB),
+                            String(Int(configuration.timeout.components.seconds)), timestamp(lastModified)].joined(separator: "|")
+                         + configuration.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+        var object: [String: Any] = [
             "FunctionName": configuration.name,
             "FunctionArn": version == "$LATEST" ? arn : "\(arn):\(version)",
             "Runtime": configuration.runtime,
-            "Role": "arn:aws:iam::000000000000:role/lambda-lab",
+            "Role": configuration.role,
             "Handler": configuration.handler,
-            "CodeSize": 0,
-            "CodeSha256": Data(String(sha, radix: 16).utf8).base64EncodedString(),
+            "CodeSize": configuration.code?.size ?? 0,
+            "CodeSha256": sha,
             "Description": configuration.description,
             "Timeout": Int(configuration.timeout.components.seconds),
             "MemorySize": configuration.memorySizeMB,
             "LastModified": timestamp(lastModified),
             "Version": version,
-            "Environment": ["Variables": configuration.environment],
-            "State": "Active",
-            "LastUpdateStatus": "Successful",
+            "State": state,
+            "LastUpdateStatus": lastUpdateStatus,
             "PackageType": "Zip",
             "Architectures": ["x86_64"],
             "EphemeralStorage": ["Size": 512],
             "TracingConfig": ["Mode": "PassThrough"],
-            "RevisionId": String(sha, radix: 16),
+            "LoggingConfig": ["LogFormat": "Text", "LogGroup": "/aws/lambda/\(configuration.name)"],
+            "SnapStart": ["ApplyOn": "None", "OptimizationStatus": "Off"],
+            "RevisionId": String(revision, radix: 16),
         ]
+        // AWS leaves Environment out when a function has no variables; an empty one reads to
+        // Terraform as a change to make on every plan.
+        if !configuration.environment.isEmpty { object["Environment"] = ["Variables": configuration.environment] }
+        if state == "Pending" {
+            object["StateReason"] = "The function is being created."
+            object["StateReasonCode"] = "Creating"
+        }
+        if lastUpdateStatus == "InProgress" {
+            object["LastUpdateStatusReason"] = "The function is being created."
+            object["LastUpdateStatusReasonCode"] = "Creating"
+        }
+        return object
+    }
+
+    /// FNV-1a: a stable 64-bit hash (Swift's `hashValue` changes from run to run).
+    static func fnv(_ text: String) -> UInt64 {
+        text.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
     }
 
     /// FunctionEventInvokeConfig; `LastModified` is epoch seconds, as botocore's model has it.

@@ -2,7 +2,7 @@ import Foundation
 
 /// A function as deployed to the lab: which program runs in each execution environment, and the
 /// configuration AWS would hold for it (memory, timeout, environment variables, handler).
-public struct FunctionConfiguration: Sendable {
+public struct FunctionConfiguration: Sendable, Codable, Equatable {
     public var name: String
     /// The program and its arguments, as a `provided.al2023` bootstrap (or `python3 -m awslambdaric app.handler`).
     public var command: [String]
@@ -17,6 +17,10 @@ public struct FunctionConfiguration: Sendable {
     public var handler: String
     public var runtime: String
     public var description: String
+    /// The execution role, as the deployment named it (the lab runs every function with the same rights).
+    public var role: String = "arn:aws:iam::000000000000:role/lambda-lab"
+    /// The deployed zip, for a function created through the API (nil: a program on this machine).
+    public var code: CodePackage?
 
     public init(name: String, command: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
                 memorySizeMB: Int = 128, timeout: Duration = .seconds(3), handler: String = "bootstrap",

@@ -1,4 +1,5 @@
 import Foundation
+import LabIAM
 import RuntimeAPI
 
 /// The lab's front door: the Invoke API on 127.0.0.1 (chapters/aws-facts.md#invoke-api), and the
@@ -9,13 +10,17 @@ final class InvokeEndpoint: Sendable {
     /// (chapters/aws-facts.md#payload-limits).
     static let maxSyncPayload = 6 * 1024 * 1024
     static let maxEventPayload = 1024 * 1024
+    /// The largest request the front door reads: a CreateFunction with its zip in base64
+    /// (AWS's limit for that request; chapters/aws-facts.md#payload-limits). Invokes are held to
+    /// their own limits above.
+    static let maxRequest = 70_167_211
 
     /// Event-driven, so a burst of requests is read and routed in one go (see `HTTPEventServer`).
     private let server: HTTPEventServer
     var port: UInt16 { server.port }
 
     init(lab: Lab, port: UInt16) throws {
-        let limits = HTTPLimits(maxBodyBytes: InvokeEndpoint.maxSyncPayload)
+        let limits = HTTPLimits(maxBodyBytes: InvokeEndpoint.maxRequest)
         server = try HTTPEventServer(name: "invoke-api", port: port, limits: limits, errorResponder: InvokeEndpoint.errorResponse,
                                     turn: { [weak lab] serve in if let lab { lab.routingBurst(serve) } else { serve() } },
                                     linger: lab.configuration.burstLinger,
@@ -39,6 +44,8 @@ final class InvokeEndpoint: Sendable {
             if let refusal = invoke(name, request, lab: lab, respond: respond) { respond(refusal) }
             return
         }
+        // IAM's Query protocol shares the port: a Terraform stack's roles and policies land here.
+        if IAMService.accepts(request) { return respond(lab.iam.handle(request)) }
         respond(ControlPlaneEndpoint.route(request, lab: lab))
     }
 
@@ -56,6 +63,9 @@ final class InvokeEndpoint: Sendable {
         let type = request.headers[AmazonHeaders.invocationType] ?? "RequestResponse"
         guard ["RequestResponse", "Event", "DryRun"].contains(type) else {
             return LabError.invalidParameter("1 validation error detected: Value '\(type.prefix(40))' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]").response
+        }
+        if request.body.count > maxSyncPayload {
+            return LabError("RequestTooLargeException", status: 413, "Request must be smaller than \(maxSyncPayload) bytes for the InvokeFunction operation").response
         }
         if type == "Event" && request.body.count > maxEventPayload {
             return LabError("RequestTooLargeException", status: 413, "Request must be smaller than \(maxEventPayload) bytes for the InvokeAsync operation").response
@@ -114,7 +124,7 @@ final class InvokeEndpoint: Sendable {
     private static let errorResponse: HTTPServer.ErrorResponder = { error in
         switch error {
         case .bodyTooLarge:
-            LabError("RequestTooLargeException", status: 413, "Request must be smaller than \(maxSyncPayload) bytes for the InvokeFunction operation").response
+            LabError("RequestTooLargeException", status: 413, "Request must be smaller than \(maxRequest) bytes").response
         default:
             LabError("InvalidRequestContentException", status: error.status, "\(error)").response
         }

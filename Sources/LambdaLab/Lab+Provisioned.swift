@@ -145,13 +145,14 @@ extension Lab {
 
     /// A provisioned environment ended. During allocation that fails the configuration; once READY
     /// the lab starts a replacement, as AWS keeps the allocation whole.
-    func provisionedEnvironmentFailed(_ environmentID: String, reason: String) {
+    /// `replace: false` for an environment that could not even start: another would fail the same way.
+    func provisionedEnvironmentFailed(_ environmentID: String, reason: String, replace: Bool = true) {
         let replacement = state.withLock { state -> EnvironmentState? in
             for (name, function) in state.functions {
                 for (qualifier, provisioned) in function.provisioned where provisioned.environmentIDs.contains(environmentID) {
                     state.functions[name]!.provisioned[qualifier]!.environmentIDs.remove(environmentID)
                     state.functions[name]!.provisioned[qualifier]!.ready.remove(environmentID)
-                    if state.stopped { return nil }
+                    if state.stopped || !replace && provisioned.status != .inProgress { return nil }
                     if provisioned.status == .inProgress {
                         settle(&state, function: name, qualifier: qualifier, status: .failed, reason: "Environment failed during Init: \(reason)")
                         return nil

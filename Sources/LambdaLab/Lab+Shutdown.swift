@@ -134,9 +134,15 @@ extension Lab {
     /// An environment that never got a process: its invocation fails, and it is forgotten. With a
     /// `serviceError` the invocation fails as an invocation error (the lab's), not as a function error.
     func discard(environmentID: String, type: String, message: String, serviceError: LabError? = nil) {
-        let requestID = state.withLock { state -> String? in
-            state.beginShutdown(environmentID)?.assigned
+        let (requestID, environment) = state.withLock { state -> (String?, EnvironmentState?) in
+            let environment = state.beginShutdown(environmentID)
+            return (environment?.assigned, environment)
         }
+        // Said where it happens: an environment that never started has no log of its own.
+        if let environment { emit(environment, "[lab] \(environmentID) could not start: \(type): \(message)", platform: true) }
+        // A provisioned environment that cannot start fails its configuration, instead of leaving
+        // it IN_PROGRESS for ever.
+        provisionedEnvironmentFailed(environmentID, reason: "\(type): \(message)", replace: false)
         if let requestID, let serviceError {
             state.withLock { $0.removeInFlight(requestID) }?.complete(.failure(serviceError))
         } else if let requestID {

@@ -1,4 +1,5 @@
 import Foundation
+import LabIAM
 import Glibc
 import RuntimeAPI
 import Synchronization
@@ -23,10 +24,14 @@ public final class Lab: Sendable {
     let deadlines = Deadlines()
     /// The threads that start environments.
     let starters = Starters()
+    /// IAM's roles and policies, for deployments that come with them (a Terraform stack).
+    public let iam = IAMService()
     /// Parent of every environment's scratch directory (its stand-in for /tmp); removed at shutdown.
     let scratchBase: String
     /// The lab's own environment variables that environments inherit, read once.
     let inheritedEnvironment: [String: String]
+    /// One writer of the state directory's file at a time (`saveState`).
+    let stateFileLock = Mutex(())
     /// The thread routing a burst (`routingBurst`) and the hand-outs and starts it deferred.
     let burst = Mutex<(owner: pthread_t?, actions: [@Sendable () -> Void])>((nil, []))
 

@@ -55,6 +55,10 @@ public struct LabConfiguration: Sendable {
     /// Where platform lines (START/END/REPORT) and function output go as they happen; nil keeps
     /// them only in the invocation records.
     public var log: (@Sendable (LogLine) -> Void)?
+    /// Where functions deployed through the API are kept (their code and `functions.json`), so a lab
+    /// started again with the same directory has them back (`swift run lab --state-dir`). Nil: they
+    /// last as long as the lab.
+    public var stateDirectory: String?
     /// Where each environment's scratch directory (its TMPDIR, the lab's `/tmp`) is created.
     public var scratchRoot: String = NSTemporaryDirectory()
 

@@ -34,6 +34,7 @@ struct LabCommand {
         configuration.accountConcurrency = options.accountConcurrency
         configuration.idleTimeout = .milliseconds(options.idleTimeoutSeconds * 1000)
         configuration.asyncTimeScale = options.asyncTimeScale
+        configuration.stateDirectory = options.stateDirectory
         // Function output and platform lines, prefixed by function and environment, as they happen.
         configuration.log = { line in print("[\(line.functionName) \(line.environmentID)] \(line.text)") }
         let lab = try Lab(configuration: configuration)
@@ -46,6 +47,8 @@ struct LabCommand {
             database = standIn
         }
         for function in try options.configurations() { try lab.deploy(function) }
+        let restored = try lab.restoreState()
+        if !restored.isEmpty { print("Restored from \(options.stateDirectory!): " + restored.joined(separator: ", ")) }
         let port = try lab.startInvokeAPI(port: options.port)
         banner(lab: lab, port: port, database: database)
 

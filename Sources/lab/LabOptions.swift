@@ -38,6 +38,8 @@ struct LabOptions {
     var dbHandshakeMs = 40.0
     var dbQueryMs = 5.0
     var functions: [String: Function] = [:]
+    /// Keeps functions deployed through the API (CreateFunction, Terraform) across restarts.
+    var stateDirectory: String?
     var help = false
 
     static let usage = """
@@ -62,6 +64,8 @@ struct LabOptions {
           --async-time-scale X         scale Event retries' waits and maximum age (default 1 = AWS's: ~1 and ~2 min
                                        after function errors, 1 s to 5 min after throttles); 0.01 = 100× faster
           --no-workbook-functions      deploy only the functions given here
+          --state-dir DIR              keep functions deployed through the API (CreateFunction, Terraform)
+                                       in DIR, and bring them back when the lab starts again
           --db-handshake-ms MS         the workbook worker's modeled database handshake (default 40)
           --db-query-ms MS             the workbook worker's modeled query round trip (default 5)
         """
@@ -130,6 +134,7 @@ struct LabOptions {
         case "--async-time-scale": asyncTimeScale = try Self.number(option, value, in: 0.0001...1)
         case "--db-handshake-ms": dbHandshakeMs = try Self.number(option, value, in: 0...10_000)
         case "--db-query-ms": dbQueryMs = try Self.number(option, value, in: 0...10_000)
+        case "--state-dir": stateDirectory = URL(fileURLWithPath: value).standardizedFileURL.path
         case "--function":
             let (name, command) = try Self.pair(option, value)
             guard FunctionReference.isValidName(name) else { throw LabOptionsError("invalid function name \(name)") }

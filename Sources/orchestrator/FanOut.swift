@@ -47,16 +47,23 @@ final class FanOut: Sendable {
         self.port = UInt16(port)
     }
 
-    func run(_ event: FanOutEvent) throws -> FanOutAnswer {
-        guard (1...1000).contains(event.count) else { throw FanOutError.badCount(event.count) }
+    func run(_ given: FanOutEvent) throws -> FanOutAnswer {
+        // What the event leaves out, the function's configuration gives (the Terraform stack's).
+        var event = given
+        let environment = ProcessInfo.processInfo.environment
+        event.function = event.function ?? environment["FAN_OUT_FUNCTION"]
+        event.count = event.count ?? environment["FAN_OUT_WIDTH"].flatMap { Int($0) }
+        guard event.function != nil else { throw FanOutError.noTarget }
+        let count = event.count ?? 0
+        guard (1...1000).contains(count) else { throw FanOutError.badCount(count) }
         let clients = pool.withLock { pool -> [HTTPClient] in
-            let reused = Array(pool.suffix(event.count))
+            let reused = Array(pool.suffix(count))
             pool.removeLast(reused.count)
-            return reused + (reused.count..<event.count).map { _ in HTTPClient(host: host, port: port) }
+            return reused + (reused.count..<count).map { _ in HTTPClient(host: host, port: port) }
         }
         defer { pool.withLock { $0.append(contentsOf: clients) } }
         for client in clients { try client.connect() }
-        let requests = try (0..<event.count).map { try request(event, index: $0) }
+        let requests = try (0..<count).map { try request(event, index: $0) }
         return event.sequential == true ? runSequentially(clients[0], requests)
             : runAtOnce(clients, requests, retry: event.retry, interval: event.intervalMs.map { .milliseconds(max(0, $0)) } ?? .zero)
     }
@@ -161,9 +168,10 @@ final class FanOut: Sendable {
     }
 
     private func request(_ event: FanOutEvent, index: Int) throws -> HTTPRequest {
-        let target = InvokeAPIPath.invocations(event.function) + (event.qualifier.map { "?Qualifier=\($0)" } ?? "")
+        let function = event.function ?? ""
+        let target = InvokeAPIPath.invocations(function) + (event.qualifier.map { "?Qualifier=\($0)" } ?? "")
         let payload = event.payloads.flatMap { $0.isEmpty ? nil : $0[index % $0.count] }
-            ?? event.payload ?? .object(["key": .string("\(event.function)-\(index)")])
+            ?? event.payload ?? .object(["key": .string("\(function)-\(index)")])
         var headers: HTTPHeaders = ["Content-Type": "application/json"]
         if let type = event.invocationType { headers.set(AmazonHeaders.invocationType, type) }
         return HTTPRequest(method: "POST", target: target, headers: headers, body: Array(try encoder.encode(payload)))
@@ -186,12 +194,14 @@ enum FanOutError: Error, CustomStringConvertible {
     case badEndpoint(String)
     case badCount(Int)
     case noEndpoint
+    case noTarget
 
     var description: String {
         switch self {
         case .badEndpoint(let endpoint): "AWS_ENDPOINT_URL_LAMBDA must be http://host:port, got \(endpoint)"
         case .badCount(let count): "count must be 1…1000, got \(count)"
         case .noEndpoint: "AWS_ENDPOINT_URL_LAMBDA is not set"
+        case .noTarget: "the event names no function and FAN_OUT_FUNCTION is not set"
         }
     }
 }

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Functions deployed through the API outlive the lab when it has a state directory: their
+/// configuration, versions, aliases and concurrency settings are written to `functions.json` after
+/// every change, beside their unpacked code, and read back when a lab starts with that directory.
+extension Lab {
+    struct SavedFunction: Codable {
+        var latest: FunctionConfiguration
+        var versions: [String: FunctionConfiguration]
+        var lastVersion: Int
+        var aliases: [String: AliasConfiguration]
+        var reservedConcurrency: Int?
+        /// Requested provisioned concurrency, by qualifier: allocated again when the lab starts.
+        var provisioned: [String: Int]
+    }
+
+    var stateFile: String? { configuration.stateDirectory.map { $0 + "/functions.json" } }
+
+    /// Writes every API-deployed function (one with a code package) to the state file, atomically.
+    func saveState() {
+        guard let stateFile else { return }
+        let saved = state.withLock { state in
+            state.functions.filter { $0.value.latest.code != nil }.mapValues { function in
+                SavedFunction(latest: function.latest, versions: function.versions, lastVersion: function.lastVersion,
+                              aliases: function.aliases, reservedConcurrency: function.reservedConcurrency,
+                              provisioned: function.provisioned.mapValues(\.requested))
+            }
+        }
+        stateFileLock.withLock { _ in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            guard let data = try? encoder.encode(saved) else { return }
+            try? FileManager.default.createDirectory(atPath: configuration.stateDirectory!, withIntermediateDirectories: true)
+            try? data.write(to: URL(fileURLWithPath: stateFile), options: .atomic)
+        }
+    }
+
+    /// Reads the state file, if there is one: the functions come back as they were, and their
+    /// provisioned concurrency is allocated again (its environments run Init, as after a restart).
+    /// Returns the names of the functions restored.
+    @discardableResult
+    public func restoreState() throws -> [String] {
+        guard let stateFile, FileManager.default.fileExists(atPath: stateFile) else { return [] }
+        let saved = try JSONDecoder().decode([String: SavedFunction].self, from: Data(contentsOf: URL(fileURLWithPath: stateFile)))
+        state.withLock { state in
+            for (name, function) in saved {
+                var restored = FunctionState(latest: function.latest)
+                restored.versions = function.versions
+                restored.lastVersion = function.lastVersion
+                restored.aliases = function.aliases
+                restored.reservedConcurrency = function.reservedConcurrency
+                state.functions[name] = restored
+            }
+        }
+        for (name, function) in saved {
+            for (qualifier, executions) in function.provisioned.sorted(by: { $0.key < $1.key }) {
+                try putProvisionedConcurrency(name, qualifier: qualifier, executions: executions)
+            }
+        }
+        return saved.keys.sorted()
+    }
+}
