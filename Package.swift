@@ -39,6 +39,7 @@ let package = Package(
         .executableTarget(name: "chapter4", dependencies: chapterDependencies),
         .executableTarget(name: "chapter5", dependencies: chapterDependencies),
         .executableTarget(name: "chapter6", dependencies: chapterDependencies + ["Pictures"]),
+        .executableTarget(name: "chapter7", dependencies: chapterDependencies + ["ZipArchive"]),
         .executableTarget(name: "lab", dependencies: chapterDependencies),
         .executableTarget(name: "bench", dependencies: chapterDependencies + ["chapter3", "floor-spawn-dynamic", "floor-spawn-static"]),
 
@@ -55,7 +56,7 @@ let package = Package(
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
         .testTarget(name: "LabRuntimeTests", dependencies: ["LabRuntime", "RuntimeAPI"]),
         .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab"]),
-        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "Workbook", "Pictures", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
+        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "chapter7", "Workbook", "Pictures", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
     ]
 )
 

@@ -36,6 +36,9 @@ public final class IAMService: Sendable {
 
     public init() {}
 
+    /// The names of the roles that exist now (a chapter checks that a destroy left none).
+    public var roleNames: [String] { state.withLock { $0.roles.values.map(\.name).sorted() } }
+
     /// Whether a request is for IAM: a POST to `/` whose form body names an `Action`.
     public static func accepts(_ request: HTTPRequest) -> Bool {
         request.method == "POST" && request.path == "/" && String(decoding: request.body.prefix(4_096), as: UTF8.self).contains("Action=")

@@ -28,14 +28,18 @@ public enum FanOutStep {
         }
     }
 
-    public static func run(_ lab: Lab, name: String, orchestrator: String = "orchestrator", target: String,
-                           qualifier: String? = nil, count: Int, sequential: Bool = false,
+    /// - Parameters:
+    ///   - orchestrator: the orchestrator function, and the alias or version to invoke it through.
+    ///   - target: the function to fan out to, `count` times; nil for both leaves them to the
+    ///     orchestrator's own configuration (`FAN_OUT_FUNCTION`, `FAN_OUT_WIDTH`).
+    public static func run(_ lab: Lab, name: String, orchestrator: String = "orchestrator", orchestratorQualifier: String? = nil,
+                           target: String?, qualifier: String? = nil, count: Int?, sequential: Bool = false,
                            payload: WorkerEvent? = nil, calling: Calling = Calling()) async throws -> StepOutcome {
         let event = FanOutEvent(function: target, qualifier: qualifier, count: count, sequential: sequential,
                                 payload: try payload.map { try JSONValue(encoding: $0) },
                                 payloads: try calling.payloads?.map { try JSONValue(encoding: $0) },
                                 invocationType: calling.invocationType, retry: calling.retry, intervalMs: calling.intervalMs)
-        let result = try await lab.invoke(orchestrator, payload: Array(try JSONEncoder().encode(event)))
+        let result = try await lab.invoke(orchestrator, qualifier: orchestratorQualifier, payload: Array(try JSONEncoder().encode(event)))
         guard result.functionError == nil else { throw StepError.orchestratorFailed(result.payloadText) }
         let answer = try JSONDecoder().decode(FanOutAnswer.self, from: Data(result.payload))
         let expected = calling.invocationType == "Event" ? 202 : 200

@@ -1,0 +1,34 @@
+import Timing
+import Workbook
+
+extension Chapter7 {
+    static func claims(runs: [Run], planEmpty: Bool, steps: [StepOutcome], reallocation: Reallocation, executedAfterMove: [String],
+                       leftovers: Leftovers, n: Int, p: Int) -> [Claim] {
+        let (cold, warm, moved) = (steps[0], steps[1], steps[2])
+        let first = runs.first { $0.name == "apply" }, provisioned = runs.first { $0.name == "apply with provisioned concurrency" }
+        let newVersion = runs.first { $0.name == "apply a new worker version" }, destroy = runs.first { $0.name == "destroy" }
+        let onProvisioned = warm.invocations.filter(\.isProvisioned).count
+        return [
+            Claim("terraform apply creates the article's stack in the lab: 2 roles, their 3 policies, 2 functions, 2 aliases",
+                  holds: first.map { $0.added == 9 && $0.changed == 0 } ?? false,
+                  evidence: first.flatMap { $0.lines.last } ?? "no apply"),
+            Claim("The lab answers what it was sent: a plan right after the apply finds nothing to change",
+                  holds: planEmpty, evidence: planEmpty ? "terraform plan -detailed-exitcode: 0 (no changes)" : "terraform plan found changes to make"),
+            Claim("Through the orchestrator's alias, \(n) calls at once start \(n) execution environments, each a cold start",
+                  holds: cold.invocations.count == n && cold.environments == n && cold.coldStarts == n,
+                  evidence: "cold fan-out: \(cold.invocations.count) calls, \(cold.environments) environments, \(cold.coldStarts) cold starts"),
+            Claim("With provisioned concurrency \(p) on the worker's alias (Terraform waited for READY), the same fan-out has \(max(0, n - p)) cold starts and \(min(n, p)) calls on provisioned environments",
+                  holds: provisioned.map { $0.added == 1 } ?? false && warm.coldStarts == max(0, n - p) && onProvisioned == min(n, p),
+                  evidence: "\(provisioned?.lines.last ?? "no apply"); \(warm.coldStarts) cold starts, \(onProvisioned) calls on provisioned environments"),
+            Claim("New worker code is a new version; the alias moves to it, and the lab allocates its provisioned concurrency again on that version",
+                  holds: newVersion.map { $0.changed >= 2 } ?? false && reallocation.versionAfter != reallocation.versionBefore
+                      && reallocation.environments == p && reallocation.environmentVersions == [reallocation.versionAfter]
+                      && !executedAfterMove.isEmpty && executedAfterMove.allSatisfy { $0 == reallocation.versionAfter }
+                      && moved.coldStarts == max(0, n - p),
+                  evidence: "version \(reallocation.versionBefore) → \(reallocation.versionAfter); \(reallocation.environments) provisioned environments on version \(reallocation.environmentVersions.joined(separator: ", ")), READY \(reallocation.readyAfterMs.twoDecimals) ms after the apply; calls ran version \(Set(executedAfterMove).sorted().joined(separator: ", ")) with \(moved.coldStarts) cold starts"),
+            Claim("terraform destroy leaves nothing behind: no function, no execution environment, no role",
+                  holds: destroy.map { $0.destroyed == 10 } ?? false && leftovers.functions.isEmpty && leftovers.environments == 0 && leftovers.roles.isEmpty,
+                  evidence: "\(destroy?.lines.last ?? "no destroy"); functions left \(leftovers.functions.count), environments \(leftovers.environments), roles \(leftovers.roles.count)"),
+        ]
+    }
+}

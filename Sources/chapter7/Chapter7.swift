@@ -1,0 +1,152 @@
+import Foundation
+import LambdaLab
+import Timing
+import Workbook
+
+/// Chapter 7 — the article's stack, deployed with Terraform. The lab is the deployment target:
+/// Terraform's AWS provider creates the roles, the two functions from their zips, versions and
+/// aliases, then provisioned concurrency, a new version of the worker, and destroys it all — and
+/// between the applies the orchestrator's alias fans out, cold and then warm.
+enum Chapter7 {
+    struct Options: Sendable {
+        /// N: how many times the orchestrator invokes the worker at once.
+        var fanOut = 10
+        /// P: provisioned concurrency of the worker's alias in the second apply (default N).
+        var provisioned: Int?
+
+        static let usage = """
+            usage: swift run chapter7 [--fan-out N] [--provisioned P] [--json]
+
+              --fan-out N      how many times the orchestrator invokes the worker at once, 1–50 (default 10)
+              --provisioned P  provisioned concurrency on the worker's alias in the second apply, 1–50 (default N)
+              --svg PATH       also write a picture of the run (SVG) to PATH
+              --json           print only the Outcome, as one JSON object
+
+            Needs Terraform on PATH; without it, says so in one line and exits with status 3.
+            """
+
+        init() {}
+
+        init(arguments: [String]) throws {
+            let options = try CommandLineOptions(arguments, valued: ["fan-out", "provisioned"])
+            fanOut = try options.int("fan-out", default: fanOut, in: 1...50)
+            provisioned = options.string("provisioned") == nil ? nil : try options.int("provisioned", default: fanOut, in: 1...50)
+        }
+
+        var provisionedOrDefault: Int { provisioned ?? fanOut }
+    }
+
+    /// One `terraform apply` or `destroy`: Terraform's own lines, condensed, and its summary.
+    struct Run: Codable, Sendable {
+        var name: String
+        var lines: [String]
+        var added: Int
+        var changed: Int
+        var destroyed: Int
+        var seconds: Double
+    }
+
+    struct Reallocation: Codable, Sendable {
+        var versionBefore: String
+        var versionAfter: String
+        /// The alias's provisioned environments once READY again, and the version they run.
+        var environments: Int
+        var environmentVersions: [String]
+        /// Apply finished → the configuration READY again, measured.
+        var readyAfterMs: Double
+    }
+
+    struct Leftovers: Codable, Sendable {
+        var functions: [String]
+        var environments: Int
+        var roles: [String]
+    }
+
+    struct Outcome: Codable, Sendable, ChapterOutcome {
+        var chapter = 7
+        var fanOut: Int
+        var provisioned: Int
+        var terraform: String
+        var pluginDirectory: String?
+        var packageBytes: [String: Int]
+        var runs: [Run]
+        /// `terraform plan` right after the first apply found nothing to change.
+        var planAfterApplyIsEmpty: Bool
+        var steps: [StepOutcome]
+        var reallocation: Reallocation
+        var afterDestroy: Leftovers
+        var claims: [Claim]
+
+        var pictureTitle: String { "Lambda Lab · chapter 7 · the article's stack, deployed with Terraform (N = \(fanOut), P = \(provisioned))" }
+        func run(_ name: String) -> Run? { runs.first { $0.name == name } }
+    }
+
+    static let prefix = "fanout"
+    static var worker: String { "\(prefix)-worker" }
+    static var orchestrator: String { "\(prefix)-orchestrator" }
+
+    /// `chapters/terraform/`, found from this source file: the chapter runs from a checkout.
+    static let stack = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("chapters/terraform").path
+
+    static func run(_ options: Options) async throws -> Outcome {
+        let (n, p) = (options.fanOut, options.provisionedOrDefault)
+        let terraform = try Terraform(stack: stack)
+        defer { terraform.removeFolder() }
+        let worker1 = try DeploymentPackages.build("worker", into: terraform.folder)
+        let worker2 = try DeploymentPackages.build("worker", into: terraform.folder, release: "2")
+        let orchestratorZip = try DeploymentPackages.build("orchestrator", into: terraform.folder)
+        _ = try terraform.initialize()
+
+        return try await Lab.with { lab in
+            let endpoint = "http://127.0.0.1:\(try lab.startInvokeAPI())"
+            func variables(_ workerZip: String, provisioned: Int) -> [String: String] {
+                ["endpoint": endpoint, "name_prefix": prefix, "worker_zip": workerZip, "orchestrator_zip": orchestratorZip.path,
+                 "fan_out_width": String(n), "provisioned_concurrency": String(provisioned)]
+            }
+            var runs: [Run] = []
+            func record(_ name: String, _ body: () throws -> String) throws {
+                let start = ContinuousClock.now
+                let output = try body()
+                let summary = Terraform.summary(output) ?? (0, 0, 0)
+                runs.append(Run(name: name, lines: Terraform.condensed(output), added: summary.added, changed: summary.changed,
+                                destroyed: summary.destroyed, seconds: (ContinuousClock.now - start).seconds))
+            }
+            // `{}` to the orchestrator's alias: the stack's FAN_OUT_FUNCTION and FAN_OUT_WIDTH decide.
+            func fanOut(_ name: String) async throws -> StepOutcome {
+                try await FanOutStep.run(lab, name: name, orchestrator: orchestrator, orchestratorQualifier: "live", target: nil, count: nil)
+            }
+
+            // 1. The stack, without provisioned concurrency; then a plan that must find nothing to do.
+            try record("apply") { try terraform.apply(variables(worker1.path, provisioned: 0)) }
+            let planEmpty = try terraform.planShowsNoChanges(variables(worker1.path, provisioned: 0))
+            let cold = try await fanOut("cold fan-out")
+            // 2. Provisioned concurrency on the worker's alias: Terraform waits for READY.
+            try record("apply with provisioned concurrency") { try terraform.apply(variables(worker1.path, provisioned: p)) }
+            let warm = try await fanOut("on provisioned concurrency")
+            // 3. New worker code: a new version, the alias moves, and the lab allocates the alias's
+            //    provisioned concurrency again on it (Terraform makes no call for that).
+            let before = try lab.alias(worker, name: "live").functionVersion
+            try record("apply a new worker version") { try terraform.apply(variables(worker2.path, provisioned: p)) }
+            let applied = ContinuousClock.now
+            _ = try await lab.waitForProvisionedConcurrency(worker, qualifier: "live")
+            let readyAfter = (ContinuousClock.now - applied).milliseconds
+            let after = try lab.alias(worker, name: "live").functionVersion
+            let provisionedNow = lab.environments.filter { $0.functionName == worker && $0.provisionedFor == "live" }
+            let moved = try await fanOut("after the new version")
+            // 4. Everything goes.
+            try record("destroy") { try terraform.destroy(variables(worker2.path, provisioned: p)) }
+            let leftovers = Leftovers(functions: lab.functionNames, environments: lab.environments.count, roles: lab.iam.roleNames)
+
+            let steps = [cold, warm, moved]
+            let reallocation = Reallocation(versionBefore: before, versionAfter: after, environments: provisionedNow.count,
+                                            environmentVersions: Array(Set(provisionedNow.map(\.version))).sorted(), readyAfterMs: readyAfter)
+            let executed = lab.records(requestIDs: moved.invocations.map(\.requestID)).map(\.executedVersion)
+            return Outcome(fanOut: n, provisioned: p, terraform: terraform.executable, pluginDirectory: terraform.pluginDirectory,
+                           packageBytes: ["worker": worker1.bytes, "worker (release 2)": worker2.bytes, "orchestrator": orchestratorZip.bytes],
+                           runs: runs, planAfterApplyIsEmpty: planEmpty, steps: steps, reallocation: reallocation, afterDestroy: leftovers,
+                           claims: claims(runs: runs, planEmpty: planEmpty, steps: steps, reallocation: reallocation, executedAfterMove: executed,
+                                          leftovers: leftovers, n: n, p: p))
+        }
+    }
+}
