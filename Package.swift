@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "LabIAMTests", dependencies: ["LabIAM", "RuntimeAPI"]),
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
         .testTarget(name: "LabRuntimeTests", dependencies: ["LabRuntime", "RuntimeAPI"]),
-        .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab"]),
+        .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab", "ZipArchive", "Digests"]),
         .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "chapter7", "Workbook", "Pictures", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
     ]
 )

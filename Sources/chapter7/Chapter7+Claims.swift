@@ -7,7 +7,7 @@ extension Chapter7 {
         let (cold, warm, moved) = (steps[0], steps[1], steps[2])
         let first = runs.first { $0.name == "apply" }, provisioned = runs.first { $0.name == "apply with provisioned concurrency" }
         let newVersion = runs.first { $0.name == "apply a new worker version" }, destroy = runs.first { $0.name == "destroy" }
-        let onProvisioned = warm.invocations.filter(\.isProvisioned).count
+        let onProvisioned = warm.invocations.filter(\.isProvisioned).count, spilled = warm.invocations.filter(\.spillover).count
         return [
             Claim("terraform apply creates the article's stack in the lab: 2 roles, their 3 policies, 2 functions, 2 aliases",
                   holds: first.map { $0.added == 9 && $0.changed == 0 } ?? false,
@@ -17,9 +17,12 @@ extension Chapter7 {
             Claim("Through the orchestrator's alias, \(n) calls at once start \(n) execution environments, each a cold start",
                   holds: cold.invocations.count == n && cold.environments == n && cold.coldStarts == n,
                   evidence: "cold fan-out: \(cold.invocations.count) calls, \(cold.environments) environments, \(cold.coldStarts) cold starts"),
-            Claim("With provisioned concurrency \(p) on the worker's alias (Terraform waited for READY), the same fan-out has \(max(0, n - p)) cold starts and \(min(n, p)) calls on provisioned environments",
-                  holds: provisioned.map { $0.added == 1 } ?? false && warm.coldStarts == max(0, n - p) && onProvisioned == min(n, p),
-                  evidence: "\(provisioned?.lines.last ?? "no apply"); \(warm.coldStarts) cold starts, \(onProvisioned) calls on provisioned environments"),
+            // The calls beyond P spill over to on-demand environments: those the cold fan-out left
+            // warm on the same version take them, so none of them needs to be cold.
+            Claim("With provisioned concurrency \(p) on the worker's alias (Terraform waited for READY), \(min(n, p)) calls run on provisioned environments, \(max(0, n - p)) spill over, and no call pays an Init that an idle environment could have saved",
+                  holds: provisioned.map { $0.added == 1 } ?? false && onProvisioned == min(n, p) && spilled == max(0, n - p)
+                      && warm.coldStarts <= max(0, n - p - cold.environments),
+                  evidence: "\(provisioned?.lines.last ?? "no apply"); \(onProvisioned) calls on provisioned environments, \(spilled) spillover, \(warm.coldStarts) cold starts"),
             Claim("New worker code is a new version; the alias moves to it, and the lab allocates its provisioned concurrency again on that version",
                   holds: newVersion.map { $0.changed >= 2 } ?? false && reallocation.versionAfter != reallocation.versionBefore
                       && reallocation.environments == p && reallocation.environmentVersions == [reallocation.versionAfter]

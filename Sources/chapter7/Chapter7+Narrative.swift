@@ -20,13 +20,13 @@ extension Chapter7 {
 
         terraformRun(outcome.run("apply with provisioned concurrency"), "Apply 2 · provisioned concurrency = \(p)",
                      "One new resource, aws_lambda_provisioned_concurrency_config on the alias. Terraform waits until the configuration is READY: every environment has finished Init.")
-        Narrative.step(2, outcome.step("on provisioned concurrency"), expect: "The same `{}`. Expect \(max(0, n - p)) cold starts: \(min(n, p)) calls find a provisioned environment\(n > p ? ", the rest spill over" : "").")
+        Narrative.step(2, outcome.step("on provisioned concurrency"), expect: "The same `{}`. \(min(n, p)) calls find a provisioned environment\(n > p ? "; the other \(n - p) spill over to on-demand environments, and the ones step 1 left warm on the same version take them" : ""): expect no cold start.")
 
         terraformRun(outcome.run("apply a new worker version"), "Apply 3 · a new worker version",
                      "The worker's package changed (a release file added), so Terraform updates the code and publishes version \(outcome.reallocation.versionAfter), then moves the alias to it. It makes no call about provisioned concurrency: the lab, as AWS, allocates the alias's \(p) environments again on the new version.")
         print("")
         Narrative.paragraph("Re-allocation: version \(outcome.reallocation.versionBefore) → \(outcome.reallocation.versionAfter); \(outcome.reallocation.environments) provisioned environments now run version \(outcome.reallocation.environmentVersions.joined(separator: ", ")), READY \(outcome.reallocation.readyAfterMs.twoDecimals) ms after the apply (measured). On AWS this takes minutes, and the chapter waits for it before the next fan-out.")
-        Narrative.step(3, outcome.step("after the new version"), expect: "The same `{}` once more, now on version \(outcome.reallocation.versionAfter): expect \(max(0, n - p)) cold starts again.")
+        Narrative.step(3, outcome.step("after the new version"), expect: "The same `{}` once more, now on version \(outcome.reallocation.versionAfter)\(n > p ? ": the \(n - p) calls beyond the provisioned environments find no warm environment of this version, so expect \(n - p) cold start\(n - p == 1 ? "" : "s")" : ": expect no cold start").")
 
         terraformRun(outcome.run("destroy"), "Destroy", "Everything the stack made goes: the provisioned concurrency, aliases, functions (their environments shut down), policies, roles.")
         print("")
