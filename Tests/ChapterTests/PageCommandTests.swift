@@ -8,6 +8,7 @@ import Workbook
 @testable import chapter4
 @testable import chapter5
 @testable import chapter6
+@testable import chapter7
 
 /// Every `swift run chapterN …` a chapter page shows — in "Run it" and in "Try this" — is run here,
 /// in-process, with exactly the page's options: it must finish, and every claim it prints must hold
@@ -84,5 +85,15 @@ struct PageCommandTests {
     @Test("chapter 6's page: every command it shows runs with no claim failing")
     func chapter6() async throws {
         try await Self.runAll(page: "06-") { try await Chapter6.run(Chapter6.Options(arguments: $0)).claims }
+    }
+
+    /// Each of chapter 7's runs takes a minute and a half of Terraform: its page shows two, and
+    /// each is run elsewhere — the default by CI on its own, `--fan-out 3 --provisioned 2` by
+    /// Chapter7Tests. Here: that the page shows exactly those, and that they parse.
+    @Test("chapter 7's page: its two commands parse, and each is run by CI or by Chapter7Tests")
+    func chapter7() throws {
+        let commands = try Self.commands(page: "07-")
+        #expect(Set(commands) == [[], ["--fan-out", "3", "--provisioned", "2"]])
+        for arguments in commands { _ = try Chapter7.Options(arguments: arguments) }
     }
 }
