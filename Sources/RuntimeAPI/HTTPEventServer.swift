@@ -25,24 +25,24 @@ public final class HTTPEventServer: Sendable {
     public let port: UInt16
     /// Entered while the loop runs, so `waitUntilStopped` waits for its end, not for a time.
     private let running = DispatchGroup()
-    private let listener: Socket
-    private let epoll: Int32
+    let listener: Socket
+    let epoll: Int32
     /// Written to wake the loop when the server stops.
     private let wake: (read: Int32, write: Int32)
-    private let limits: HTTPLimits
+    let limits: HTTPLimits
     private let handler: Handler
     private let turn: Turn
     /// After reading several requests in a row, how long to wait for more before ending the turn.
     private let linger: Duration
     private let errorResponder: HTTPServer.ErrorResponder
     private let name: String
-    private let state = Mutex(State())
+    let state = Mutex(State())
     /// What a client gets when the process is out of descriptors: its connection is accepted on a
     /// descriptor held in reserve for this, answered, and closed — so it never waits unanswered.
-    private let overloaded: HTTPResponse
-    private let spare = Mutex<Int32>(-1)
+    let overloaded: HTTPResponse
+    let spare = Mutex<Int32>(-1)
 
-    private struct State {
+    struct State {
         var stopped = false
         var connections: [Int32: Connection] = [:]
         /// Connections with pipelined requests already buffered, left for the loop's next turn
@@ -52,7 +52,7 @@ public final class HTTPEventServer: Sendable {
 
     /// One client connection. Its reader is only touched by one thread at a time: the loop while
     /// the connection is armed in epoll (one-shot), the answering thread otherwise.
-    private final class Connection: @unchecked Sendable {
+    final class Connection: @unchecked Sendable {
         let socket: Socket
         let reader: HTTPReader
         init(_ socket: Socket, limits: HTTPLimits) {
@@ -162,62 +162,7 @@ public final class HTTPEventServer: Sendable {
         }
     }
 
-    /// Accepts every pending connection; true if there was one.
-    @discardableResult
-    private func acceptAll() -> Bool {
-        var accepted = false
-        while true {
-            let socket: Socket
-            do {
-                socket = try listener.accept()
-                // Too close to the limit: treated as out of descriptors (see `DescriptorHeadroom`).
-                if !DescriptorHeadroom.leavesRoom(after: socket.fd) {
-                    socket.close()
-                    throw SocketError("accept (descriptor headroom)", code: EMFILE)
-                }
-            } catch let error as SocketError where error.isResourceExhaustion {
-                // Out of descriptors. Answer one waiting client on the reserve descriptor, so it is
-                // told rather than left waiting; then stop watching the listener for a moment (a
-                // readable listener would wake the loop for ever, a spin).
-                refuseOne()
-                control(EPOLL_CTL_MOD, listener.fd, 0)
-                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { [weak self] in
-                    guard let self, !state.withLock({ $0.stopped }) else { return }
-                    spare.withLock { if $0 < 0 { $0 = open("/dev/null", O_RDONLY | O_CLOEXEC) } }
-                    control(EPOLL_CTL_MOD, listener.fd, EPOLLIN.rawValue)
-                }
-                return accepted
-            } catch {
-                return accepted
-            }
-            // Answers are written from this loop too: a client that never reads them costs it at most this.
-            socket.setSendTimeout(seconds: 5)
-            let connection = Connection(socket, limits: limits)
-            let admitted = state.withLock { state -> Bool in
-                guard !state.stopped else { return false }
-                state.connections[socket.fd] = connection
-                return true
-            }
-            guard admitted else { socket.shutdown(); return accepted }
-            accepted = true
-            control(EPOLL_CTL_ADD, socket.fd, EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
-        }
-    }
-
-    private func refuseOne() {
-        spare.withLock { spare in
-            guard spare >= 0 else { return }
-            close(spare)
-            if let socket = try? listener.accept() {
-                try? socket.send(overloaded.serialized(keepAlive: false))
-                socket.shutdown()
-                socket.close()
-            }
-            spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        }
-    }
-
-    private func control(_ operation: Int32, _ fd: Int32, _ events: UInt32) {
+    func control(_ operation: Int32, _ fd: Int32, _ events: UInt32) {
         var event = epoll_event()
         event.events = events
         event.data.fd = fd

@@ -1,6 +1,7 @@
 import Foundation
 import LambdaLab
 import RuntimeAPI
+import Synchronization
 import Workbook
 
 /// The worker with no database: a small real function for lab tests.
@@ -80,4 +81,37 @@ func pidfdOpen(_ pid: pid_t) -> Int32 {
     typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
     guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "pidfd_open") else { return -1 }
     return unsafeBitCast(symbol, to: PidfdOpen.self)(pid, 0)
+}
+
+/// The lab's log lines as they come, and a way to wait for one: readiness from the event itself
+/// (a START line, a function's own output), never from a guessed sleep.
+final class LogWatcher: Sendable {
+    private let state = Mutex<(lines: [String], waiters: [(prefix: String, continuation: CheckedContinuation<Void, Never>)])>(([], []))
+
+    /// For `LabConfiguration.log`.
+    var log: @Sendable (LogLine) -> Void { { [self] line in record(line.text) } }
+
+    var lines: [String] { state.withLock { $0.lines } }
+
+    func record(_ text: String) {
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.lines.append(text)
+            let (met, waiting) = (state.waiters.filter { text.hasPrefix($0.prefix) }, state.waiters.filter { !text.hasPrefix($0.prefix) })
+            state.waiters = waiting
+            return met.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Returns once a line starting with `prefix` has been logged (at once if it already was).
+    func waitForLine(startingWith prefix: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let seen = state.withLock { state -> Bool in
+                if state.lines.contains(where: { $0.hasPrefix(prefix) }) { return true }
+                state.waiters.append((prefix, continuation))
+                return false
+            }
+            if seen { continuation.resume() }
+        }
+    }
 }

@@ -10,7 +10,10 @@ import Testing
 struct ServiceBehaviourTests {
     @Test("a caller waiting when the lab stops gets 500 ServiceException, not a closed connection")
     func shutdownAnswersCallers() async throws {
-        let lab = try Lab()
+        let watcher = LogWatcher()
+        var configuration = LabConfiguration()
+        configuration.log = watcher.log
+        let lab = try Lab(configuration: configuration)
         defer { lab.shutdown() }
         try await exclusively {
             let port = try lab.startInvokeAPI()
@@ -18,8 +21,8 @@ struct ServiceBehaviourTests {
             let socket = try Socket.connect(port: port)
             try socket.send(HTTPRequest(method: "POST", target: InvokeAPIPath.invocations("worker"), body: json(["hangMs": 3_000]))
                 .serialized(host: "127.0.0.1:\(port)"))
-            // Readiness: the invocation is running (handed to its environment).
-            for _ in 0..<500 where !lab.environments.contains(where: { $0.phase == "invoking" }) { try await Task.sleep(for: .milliseconds(10)) }
+            // Readiness: the invocation is running — its START is logged when its event is handed out.
+            await watcher.waitForLine(startingWith: "START RequestId:")
             lab.shutdown()
             let response = try HTTPReader(socket: socket).readResponse()
             #expect(response.status == 500)
@@ -139,16 +142,17 @@ struct MisbehavingRuntimeTests {
             + #"exec 4<>/dev/tcp/127.0.0.1/${AWS_LAMBDA_RUNTIME_API##*:}; "# + Self.next.replacingOccurrences(of: "FD", with: "4")
             + #"IFS= read -r first <&3; echo "first next answered: $first"; "#
             + Self.readHead.replacingOccurrences(of: "FD", with: "4") + respond.replacingOccurrences(of: "FD", with: "4") + "sleep 30"
-        let printed = Mutex<[String]>([])
+        let watcher = LogWatcher()
         var configuration = LabConfiguration()
-        configuration.log = { line in printed.withLock { $0.append(line.text) } }
+        configuration.log = watcher.log
         try await withTestLab(configuration) { lab in
             try lab.deploy(Self.function(script))
             #expect(try await lab.invoke("bash").functionError == nil)
-            for _ in 0..<300 where !printed.withLock({ $0.contains { $0.hasPrefix("first next answered") } }) { try await Task.sleep(for: .milliseconds(10)) }
+            // Readiness: the runtime says its first, replaced next was answered.
+            await watcher.waitForLine(startingWith: "first next answered")
             let second = try await lab.invoke("bash")
             #expect(second.functionError == nil, "\(second.payloadText)")
-            #expect(printed.withLock { $0 }.contains { $0.contains("first next answered: HTTP/1.1 400") }, "\(printed.withLock { $0 })")
+            #expect(watcher.lines.contains { $0.contains("first next answered: HTTP/1.1 400") }, "\(watcher.lines)")
         }
     }
 }
