@@ -13,6 +13,9 @@ enum Chapter7 {
         var fanOut = 10
         /// P: provisioned concurrency of the worker's alias in the second apply (default N).
         var provisioned: Int?
+        /// Wraps each fan-out: a test runs them one at a time with other tests' measurements,
+        /// while Terraform's minute of applying runs beside them.
+        var aroundFanOut: @Sendable (_ fanOut: () async throws -> StepOutcome) async throws -> StepOutcome = { try await $0() }
 
         static let usage = """
             usage: swift run chapter7 [--fan-out N] [--provisioned P] [--json]
@@ -114,7 +117,9 @@ enum Chapter7 {
             }
             // `{}` to the orchestrator's alias: the stack's FAN_OUT_FUNCTION and FAN_OUT_WIDTH decide.
             func fanOut(_ name: String) async throws -> StepOutcome {
-                try await FanOutStep.run(lab, name: name, orchestrator: orchestrator, orchestratorQualifier: "live", target: nil, count: nil)
+                try await options.aroundFanOut {
+                    try await FanOutStep.run(lab, name: name, orchestrator: orchestrator, orchestratorQualifier: "live", target: nil, count: nil)
+                }
             }
 
             // 1. The stack, without provisioned concurrency; then a plan that must find nothing to do.
