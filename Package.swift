@@ -16,12 +16,14 @@ let package = Package(
         // A prop of the experiments, not part of Lambda: the database the worker connects to.
         .target(name: "StandInDatabase", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: alwaysOptimized),
         .target(name: "LabIAM", dependencies: ["RuntimeAPI"], swiftSettings: alwaysOptimized),
-        .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing", "LabIAM", "ZipArchive", "Digests"], swiftSettings: alwaysOptimized),
+        .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing", "LabIAM", "ZipArchive", "Digests", "SigV4"], swiftSettings: alwaysOptimized),
         .target(name: "Pictures"),
         // Deployment packages: zip read/written with the system's zlib, and CodeSha256.
         .systemLibrary(name: "CZlib"),
         .target(name: "ZipArchive", dependencies: ["CZlib"], swiftSettings: alwaysOptimized),
         .target(name: "Digests", swiftSettings: alwaysOptimized),
+        // AWS Signature Version 4: functions sign their calls as on AWS; the lab can check them.
+        .target(name: "SigV4", dependencies: ["Digests"], swiftSettings: alwaysOptimized),
         // The events and answers of the workbook's functions: one contract, shared by both sides.
         .target(name: "Contracts", swiftSettings: alwaysOptimized),
         .target(name: "Workbook", dependencies: ["LambdaLab", "Timing", "Pictures", "Contracts", "Console", "StandInDatabase"]),
@@ -52,11 +54,12 @@ let package = Package(
         .target(name: "LabTestSupport", dependencies: ["LambdaLab"], path: "Tests/LabTestSupport"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "ZipArchiveTests", dependencies: ["ZipArchive", "Digests"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Digests", "RuntimeAPI", "LambdaLab", "LabTestSupport"]),
         .testTarget(name: "LabIAMTests", dependencies: ["LabIAM", "RuntimeAPI"]),
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
         .testTarget(name: "LabRuntimeTests", dependencies: ["LabRuntime", "RuntimeAPI"]),
         .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab", "ZipArchive", "Digests"]),
-        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "chapter7", "Workbook", "Pictures", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
+        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "chapter7", "Workbook", "Pictures", "ZipArchive", "Contracts", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
     ]
 )
 

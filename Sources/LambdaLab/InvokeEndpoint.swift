@@ -1,6 +1,7 @@
 import Foundation
 import LabIAM
 import RuntimeAPI
+import SigV4
 
 /// The lab's front door: the Invoke API on 127.0.0.1 (chapters/aws-facts.md#invoke-api), and the
 /// control plane beside it (`ControlPlaneEndpoint`), so the orchestrator, aws-cli and boto3 call
@@ -38,7 +39,15 @@ final class InvokeEndpoint: Sendable {
     /// Runs on the server's loop: must not block. Synchronous invocations answer when they finish.
     static func route(_ request: HTTPRequest, lab: Lab, respond: @escaping Respond) {
         let path = request.path
-        if path.hasPrefix(InvokeAPIPath.functionsPrefix), path.hasSuffix("/invocations") {
+        let isInvoke = path.hasPrefix(InvokeAPIPath.functionsPrefix) && path.hasSuffix("/invocations")
+        // Off by default; on, Lambda's own refusals (SigV4, SignatureCheck): every Invoke must be
+        // signed, other calls only when they say they are.
+        if let keys = lab.configuration.verifySignatures, isInvoke || request.headers["Authorization"] != nil,
+           case .failure(let refusal) = SignatureCheck.verify(method: request.method, target: request.target, headers: request.headers.fields.map { ($0.name, $0.value) },
+                                                              body: request.body, secretKeys: keys, now: Date()) {
+            return respond(LabError(refusal.type, status: refusal.status, refusal.message).response)
+        }
+        if isInvoke {
             let name = String(path.dropFirst(InvokeAPIPath.functionsPrefix.count).dropLast("/invocations".count))
             guard request.method == "POST" else { return respond(LabError("MethodNotAllowedException", status: 405, "Use POST to invoke a function.").response) }
             if let refusal = invoke(name, request, lab: lab, respond: respond) { respond(refusal) }

@@ -61,6 +61,17 @@ public struct LabConfiguration: Sendable {
     public var stateDirectory: String?
     /// Where each environment's scratch directory (its TMPDIR, the lab's `/tmp`) is created.
     public var scratchRoot: String = NSTemporaryDirectory()
+    /// When set, the front door checks AWS Signature Version 4 as Lambda does: an Invoke must be
+    /// signed, a control-plane call that carries Authorization must be signed right, by one of
+    /// these credentials (access key → secret key). A map, not one secret, so that an access key
+    /// the lab never issued is refused as AWS refuses it (UnrecognizedClientException), apart from
+    /// a wrong secret (InvalidSignatureException), and more callers can be given keys. Nil (the
+    /// default): nothing is checked, any credentials or none will do.
+    public var verifySignatures: [String: String]? = nil
+    /// The dummy credentials every execution environment gets (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`; `Lab.environmentVariables`), so `swift run lab --verify-signatures`
+    /// accepts what the lab's own functions sign.
+    public static let labCredentials = ["LABACCESSKEY": "lab-secret"]
 
     public init() {}
 }

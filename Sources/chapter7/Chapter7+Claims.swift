@@ -2,6 +2,17 @@ import Timing
 import Workbook
 
 extension Chapter7 {
+    /// The zips Terraform deploys are the ones AWS would run: a bootstrap that asks AL2023 for no
+    /// glibc or libstdc++ version it does not have.
+    static func packageClaims(worker: DeploymentPackages.Package, orchestrator: DeploymentPackages.Package) -> [Claim] {
+        let needs = worker.versionNeeds + orchestrator.versionNeeds
+        let tooNew = DeploymentPackages.tooNew(needs)
+        return [Claim("Both bootstraps would start on provided.al2023: they need no glibc newer than 2.34 and no libstdc++ newer than 3.4.29",
+                      holds: tooNew.isEmpty,
+                      evidence: needs.isEmpty ? "static executables: no symbol versions needed at all (readelf -V)"
+                          : "needed: \(Set(needs).sorted().joined(separator: ", "))\(tooNew.isEmpty ? "" : "; too new: \(tooNew.joined(separator: ", "))")")]
+    }
+
     static func claims(runs: [Run], planEmpty: Bool, steps: [StepOutcome], reallocation: Reallocation, executedAfterMove: [String],
                        leftovers: Leftovers, n: Int, p: Int) -> [Claim] {
         let (cold, warm, moved) = (steps[0], steps[1], steps[2])

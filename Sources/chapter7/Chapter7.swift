@@ -19,11 +19,13 @@ enum Chapter7 {
 
         static let usage = """
             usage: swift run chapter7 [--fan-out N] [--provisioned P] [--json]
+                   swift run chapter7 --package DIR
 
               --fan-out N      how many times the orchestrator invokes the worker at once, 1–50 (default 10)
               --provisioned P  provisioned concurrency on the worker's alias in the second apply, 1–50 (default N)
               --svg PATH       also write a picture of the run (SVG) to PATH
               --json           print only the Outcome, as one JSON object
+              --package DIR    only build worker.zip and orchestrator.zip for provided.al2023 into DIR
 
             Needs Terraform on PATH; without it, says so in one line and exits with status 3.
             """
@@ -72,6 +74,8 @@ enum Chapter7 {
         var terraform: String
         var pluginDirectory: String?
         var packageBytes: [String: Int]
+        /// Each bootstrap's symbol-version needs (empty for a static executable).
+        var versionNeeds: [String: [String]]
         var runs: [Run]
         /// `terraform plan` right after the first apply found nothing to change.
         var planAfterApplyIsEmpty: Bool
@@ -96,9 +100,11 @@ enum Chapter7 {
         let (n, p) = (options.fanOut, options.provisionedOrDefault)
         let terraform = try Terraform(stack: stack)
         defer { terraform.removeFolder() }
-        let worker1 = try DeploymentPackages.build("worker", into: terraform.folder)
-        let worker2 = try DeploymentPackages.build("worker", into: terraform.folder, release: "2")
-        let orchestratorZip = try DeploymentPackages.build("orchestrator", into: terraform.folder)
+        // The same zips deploy to AWS: static executables that start on provided.al2023.
+        let binaries = try DeploymentPackages.buildStaticBinaries()
+        let worker1 = try DeploymentPackages.package("worker", binary: binaries.worker, into: terraform.folder)
+        let worker2 = try DeploymentPackages.package("worker", binary: binaries.worker, into: terraform.folder, release: "2")
+        let orchestratorZip = try DeploymentPackages.package("orchestrator", binary: binaries.orchestrator, into: terraform.folder)
         _ = try terraform.initialize()
 
         return try await Lab.with { lab in
@@ -149,8 +155,9 @@ enum Chapter7 {
             let executed = lab.records(requestIDs: moved.invocations.map(\.requestID)).map(\.executedVersion)
             return Outcome(fanOut: n, provisioned: p, terraform: terraform.executable, pluginDirectory: terraform.pluginDirectory,
                            packageBytes: ["worker": worker1.bytes, "worker (release 2)": worker2.bytes, "orchestrator": orchestratorZip.bytes],
+                           versionNeeds: ["worker": worker1.versionNeeds, "orchestrator": orchestratorZip.versionNeeds],
                            runs: runs, planAfterApplyIsEmpty: planEmpty, steps: steps, reallocation: reallocation, afterDestroy: leftovers,
-                           claims: claims(runs: runs, planEmpty: planEmpty, steps: steps, reallocation: reallocation, executedAfterMove: executed,
+                           claims: packageClaims(worker: worker1, orchestrator: orchestratorZip) + claims(runs: runs, planEmpty: planEmpty, steps: steps, reallocation: reallocation, executedAfterMove: executed,
                                           leftovers: leftovers, n: n, p: p))
         }
     }

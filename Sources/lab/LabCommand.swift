@@ -35,6 +35,7 @@ struct LabCommand {
         configuration.idleTimeout = .milliseconds(options.idleTimeoutSeconds * 1000)
         configuration.asyncTimeScale = options.asyncTimeScale
         configuration.stateDirectory = options.stateDirectory
+        if options.verifySignatures { configuration.verifySignatures = LabConfiguration.labCredentials }
         // Function output and platform lines, prefixed by function and environment, as they happen.
         configuration.log = { line in print("[\(line.functionName) \(line.environmentID)] \(line.text)") }
         let lab = try Lab(configuration: configuration)
@@ -83,14 +84,20 @@ struct LabCommand {
         print("Functions: " + lab.functionNames.joined(separator: ", ")
               + (database.map { " (stand-in database on \($0.address)" + ")" } ?? ""))
         let example = lab.functionNames.contains("worker") ? "worker" : (lab.functionNames.first ?? "my-function")
+        // With signatures checked, the examples sign with the lab's credentials (aws-cli reads them from the environment).
+        let checked = lab.configuration.verifySignatures?.first
+        let (key, secret) = checked ?? ("x", "x")
+        let signatures = checked == nil ? "signatures are not checked; any credentials, or none, do"
+            : "signatures are checked: export AWS_ACCESS_KEY_ID=\(key) AWS_SECRET_ACCESS_KEY=\(secret) first"
+        let signing = checked == nil ? "--no-sign-request " : ""
         print("""
 
-            Try, in another terminal (signatures are not checked; any credentials, or none, do):
-              aws lambda invoke --endpoint-url \(url) --region us-east-1 --no-sign-request \\
+            Try, in another terminal (\(signatures)):
+              aws lambda invoke --endpoint-url \(url) --region us-east-1 \(signing)\\
                   --function-name \(example) --payload '{"key":"a"}' --log-type Tail out.json
                   (AWS CLI v2 also needs --cli-binary-format raw-in-base64-out)
-              aws lambda list-functions --endpoint-url \(url) --region us-east-1 --no-sign-request
-              python3 -c 'import boto3; c = boto3.client("lambda", endpoint_url="\(url)", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"); print(c.invoke(FunctionName="\(example)")["Payload"].read())'
+              aws lambda list-functions --endpoint-url \(url) --region us-east-1 \(signing)
+              python3 -c 'import boto3; c = boto3.client("lambda", endpoint_url="\(url)", region_name="us-east-1", aws_access_key_id="\(key)", aws_secret_access_key="\(secret)"); print(c.invoke(FunctionName="\(example)")["Payload"].read())'
             Ctrl-C stops the lab and every execution environment.
 
             """)

@@ -40,6 +40,8 @@ struct LabOptions {
     var functions: [String: Function] = [:]
     /// Keeps functions deployed through the API (CreateFunction, Terraform) across restarts.
     var stateDirectory: String?
+    /// Check SigV4 signatures against the lab's own dummy credentials, as Lambda checks real ones.
+    var verifySignatures = false
     var help = false
 
     static let usage = """
@@ -66,6 +68,10 @@ struct LabOptions {
           --no-workbook-functions      deploy only the functions given here
           --state-dir DIR              keep functions deployed through the API (CreateFunction, Terraform)
                                        in DIR, and bring them back when the lab starts again
+          --verify-signatures          check AWS Signature Version 4 as Lambda does: Invoke must be signed,
+                                       and any signed call signed right, with the credentials the lab gives
+                                       its functions (AWS_ACCESS_KEY_ID=LABACCESSKEY,
+                                       AWS_SECRET_ACCESS_KEY=lab-secret); wrong: 403 InvalidSignatureException
           --db-handshake-ms MS         the workbook worker's modeled database handshake (default 40)
           --db-query-ms MS             the workbook worker's modeled query round trip (default 5)
         """
@@ -76,6 +82,7 @@ struct LabOptions {
         while let argument = iterator.next() {
             if argument == "--help" || argument == "-h" { help = true; continue }
             if argument == "--no-workbook-functions" { workbookFunctions = false; continue }
+            if argument == "--verify-signatures" { verifySignatures = true; continue }
             var name = argument, value: String?
             if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
                 name = String(argument[..<equals])
