@@ -89,14 +89,14 @@ struct LabCommand {
         let (key, secret) = checked ?? ("x", "x")
         let signatures = checked == nil ? "signatures are not checked; any credentials, or none, do"
             : "signatures are checked: export AWS_ACCESS_KEY_ID=\(key) AWS_SECRET_ACCESS_KEY=\(secret) first"
-        let signing = checked == nil ? "--no-sign-request " : ""
+        let signing = checked == nil ? " --no-sign-request" : ""
         print("""
 
             Try, in another terminal (\(signatures)):
-              aws lambda invoke --endpoint-url \(url) --region us-east-1 \(signing)\\
+              aws lambda invoke --endpoint-url \(url) --region us-east-1\(signing) \\
                   --function-name \(example) --payload '{"key":"a"}' --log-type Tail out.json
                   (AWS CLI v2 also needs --cli-binary-format raw-in-base64-out)
-              aws lambda list-functions --endpoint-url \(url) --region us-east-1 \(signing)
+              aws lambda list-functions --endpoint-url \(url) --region us-east-1\(signing)
               python3 -c 'import boto3; c = boto3.client("lambda", endpoint_url="\(url)", region_name="us-east-1", aws_access_key_id="\(key)", aws_secret_access_key="\(secret)"); print(c.invoke(FunctionName="\(example)")["Payload"].read())'
             Ctrl-C stops the lab and every execution environment.
 
