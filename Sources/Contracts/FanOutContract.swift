@@ -86,6 +86,9 @@ public struct FanOutCall: Codable, Sendable {
     public var attempts = 1
     public var throttleReasons: [String] = []
     public var backoffMs: Double = 0
+    /// The call's REPORT line, from the log tail the Invoke API returns (`X-Amz-Log-Type: Tail`):
+    /// the orchestrator knows each call's Duration and Init Duration without CloudWatch.
+    public var report: CallReport?
 
     public init(index: Int, requestID: String, status: Int, functionError: String?, latencyMs: Double, response: JSONValue) {
         self.index = index
@@ -98,4 +101,39 @@ public struct FanOutCall: Codable, Sendable {
 
     /// The `Reason` of a TooManyRequestsException body ("" for any other answer).
     public var throttleReason: String { response["Reason"]?.string ?? "" }
+}
+
+/// The figures of one REPORT line (chapters/aws-facts.md#platform-log-lines).
+public struct CallReport: Codable, Sendable, Equatable {
+    public var durationMs: Double
+    public var billedDurationMs: Int
+    public var memorySizeMB: Int
+    public var maxMemoryUsedMB: Int
+    /// Only on a cold start.
+    public var initDurationMs: Double?
+
+    public init(durationMs: Double, billedDurationMs: Int, memorySizeMB: Int, maxMemoryUsedMB: Int, initDurationMs: Double?) {
+        self.durationMs = durationMs
+        self.billedDurationMs = billedDurationMs
+        self.memorySizeMB = memorySizeMB
+        self.maxMemoryUsedMB = maxMemoryUsedMB
+        self.initDurationMs = initDurationMs
+    }
+
+    /// Reads the last REPORT line of a log tail:
+    /// `REPORT RequestId: … Duration: 3.01 ms Billed Duration: 114 ms Memory Size: 128 MB Max Memory Used: 36 MB Init Duration: 110.10 ms`.
+    public init?(logTail: String) {
+        guard let line = logTail.split(separator: "\n").last(where: { $0.hasPrefix("REPORT ") }) else { return nil }
+        func field(_ name: String) -> Double? {
+            for part in line.split(separator: "\t") {
+                let text = part.drop { $0 == " " }
+                guard text.hasPrefix(name + ": ") else { continue }
+                return Double(text.dropFirst(name.count + 2).split(separator: " ").first ?? "")
+            }
+            return nil
+        }
+        guard let duration = field("Duration"), let billed = field("Billed Duration") else { return nil }
+        self.init(durationMs: duration, billedDurationMs: Int(billed), memorySizeMB: Int(field("Memory Size") ?? 0),
+                  maxMemoryUsedMB: Int(field("Max Memory Used") ?? 0), initDurationMs: field("Init Duration"))
+    }
 }

@@ -37,9 +37,12 @@ public struct WorkerAnswer: Codable, Sendable, Equatable {
     /// `AWS_LAMBDA_INITIALIZATION_TYPE` as this environment sees it: on-demand or provisioned-concurrency.
     public var initializationType: String
     public var pid: Int32
+    /// `AWS_LAMBDA_LOG_STREAM_NAME`: one per execution environment, so calls can be grouped by the
+    /// environment that served them even where the caller sees no lab (on AWS).
+    public var logStream: String?
 
     public init(invocationCount: Int, connectedIn: String, row: String?, connectionsOpened: Int, reconnected: Bool,
-                foundScratchFile: Bool, initializationType: String, pid: Int32) {
+                foundScratchFile: Bool, initializationType: String, pid: Int32, logStream: String? = nil) {
         self.invocationCount = invocationCount
         self.connectedIn = connectedIn
         self.row = row
@@ -48,5 +51,6 @@ public struct WorkerAnswer: Codable, Sendable, Equatable {
         self.foundScratchFile = foundScratchFile
         self.initializationType = initializationType
         self.pid = pid
+        self.logStream = logStream
     }
 }

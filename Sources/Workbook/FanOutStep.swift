@@ -49,7 +49,7 @@ public enum FanOutStep {
             CallSummary(index: call.index, requestID: call.requestID, status: call.status, latencyMs: call.latencyMs,
                         attempts: call.attempts,
                         throttleReasons: call.status == 429 && call.throttleReasons.isEmpty ? [call.throttleReason] : call.throttleReasons,
-                        backoffMs: call.backoffMs)
+                        backoffMs: call.backoffMs, report: call.report)
         }
         // Only calls that ran have records (a 429 never reached a function; an event runs later).
         let ran = calling.invocationType == "Event" ? [] : answer.calls.filter { $0.status == 200 }

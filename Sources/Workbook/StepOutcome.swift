@@ -1,3 +1,4 @@
+import Contracts
 import Timing
 
 /// One step of an experiment: what was invoked and what the lab saw.
@@ -66,6 +67,8 @@ public struct CallSummary: Codable, Sendable {
     public var throttleReasons: [String]
     /// Time spent waiting between attempts (the SDK's backoff).
     public var backoffMs: Double
+    /// Its REPORT line as the orchestrator read it from the log tail (`X-Amz-Log-Type: Tail`).
+    public var report: CallReport?
 }
 
 extension StepOutcome {

@@ -19,6 +19,8 @@ final class WorkerState: Sendable {
     /// Read once, in init: the environment does not change during an environment's life.
     let scratchFile: String
     let initializationType: String
+    /// This environment's log stream: a name no other environment has.
+    let logStream: String?
     private let connection = Mutex<DatabaseConnection?>(nil)
     private let counters = Mutex((invocations: 0, connections: 0))
 
@@ -27,6 +29,7 @@ final class WorkerState: Sendable {
         connectInInit = (environment["WORKER_CONNECT"] ?? "init") != "handler"
         scratchFile = (environment["TMPDIR"] ?? "/tmp") + "/worker-was-here"
         initializationType = environment["AWS_LAMBDA_INITIALIZATION_TYPE"] ?? "unknown"
+        logStream = environment["AWS_LAMBDA_LOG_STREAM_NAME"]
         if let sleep = environment["WORKER_INIT_SLEEP_MS"].flatMap(UInt32.init) { usleep(sleep * 1000) }
         // Run the handler's own machinery once now, in Init (JSON coding, the scratch file, first use
         // of the runtime's code paths), so the first invocation is as fast as every later one. This

@@ -33,7 +33,7 @@ struct WorkerHandler: LambdaHandler {
                             connectionsOpened: state.connectionsOpened, reconnected: reconnected,
                             foundScratchFile: touchScratchFile(state.scratchFile),
                             initializationType: state.initializationType,
-                            pid: getpid())
+                            pid: getpid(), logStream: state.logStream)
     }
 }
 

@@ -50,6 +50,19 @@ struct Chapter3Tests {
         #expect(cost.usd == Cost.x86_64.onDemand(billedMs: cost.billedMs, invocations: cost.invocations, memoryMB: 128))
     }
 
+    @Test("the orchestrator reads each call's REPORT from the log tail, and it is the lab's own: Billed Duration, Init Duration on cold starts only")
+    func reportsFromTheTail() async throws {
+        let outcome = try await Self.outcome.value
+        for step in outcome.steps where step.name != "sequential" {
+            for invocation in step.invocations {
+                let report = try #require(step.calls.first { $0.requestID == invocation.requestID }?.report)
+                #expect(report.billedDurationMs == invocation.billedDurationMs)
+                #expect((report.initDurationMs != nil) == invocation.coldStart)
+                #expect(abs(report.durationMs - invocation.durationMs) < 0.01)
+            }
+        }
+    }
+
     @Test("the warm burst right after has 0 cold starts and starts no new environment")
     func warmBurst() async throws {
         let cold = try await step("cold burst"), warm = try await step("warm burst")
