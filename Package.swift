@@ -31,7 +31,7 @@ let package = Package(
         // MARK: Functions (the same binaries run as `bootstrap` on provided.al2023)
         // Built optimized, as a function is deployed; their work is what the chapters measure.
         .executableTarget(name: "worker", dependencies: ["LabRuntime", "Contracts", "StandInDatabase"], swiftSettings: alwaysOptimized, linkerSettings: staticStdlib),
-        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Contracts"], swiftSettings: alwaysOptimized,
+        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Contracts", "SigV4"], swiftSettings: alwaysOptimized,
                           linkerSettings: staticStdlib),
 
         // MARK: Chapters and the lab, which build the functions they deploy

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import RuntimeAPI
 import Contracts
+import SigV4
 import Synchronization
 
 extension RetryPolicy {
@@ -37,6 +38,8 @@ final class FanOut: Sendable {
     /// Kept-alive connections, reused across warm invocations of the orchestrator.
     private let pool = Mutex<[HTTPClient]>([])
     private let encoder = JSONEncoder()
+    /// Signs each call (SigV4) with the credentials Lambda gives the environment; nil without them.
+    private let signer: SigV4Signer?
 
     init(endpoint: String) throws {
         // AWS_ENDPOINT_URL_LAMBDA, e.g. http://127.0.0.1:9001 (plain HTTP: the lab on loopback).
@@ -45,6 +48,7 @@ final class FanOut: Sendable {
         }
         self.host = host
         self.port = UInt16(port)
+        signer = SigV4Signer.credentials(from: ProcessInfo.processInfo.environment)
     }
 
     func run(_ given: FanOutEvent) throws -> FanOutAnswer {
@@ -169,7 +173,9 @@ final class FanOut: Sendable {
 
     private func request(_ event: FanOutEvent, index: Int) throws -> HTTPRequest {
         let function = event.function ?? ""
-        let target = InvokeAPIPath.invocations(function) + (event.qualifier.map { "?Qualifier=\($0)" } ?? "")
+        // The name (or ARN) encoded once in the path, as the SDKs send it and sign it.
+        let path = InvokeAPIPath.functionsPrefix + SigV4Signer.uriEncode(function) + "/invocations"
+        let target = path + (event.qualifier.map { "?Qualifier=\(SigV4Signer.uriEncode($0))" } ?? "")
         let payload = event.payloads.flatMap { $0.isEmpty ? nil : $0[index % $0.count] }
             ?? event.payload ?? .object(["key": .string("\(function)-\(index)")])
         var headers: HTTPHeaders = ["Content-Type": "application/json"]
@@ -177,7 +183,13 @@ final class FanOut: Sendable {
         // The last 4 KB of each call's log come back with its answer: its REPORT line is how the
         // orchestrator knows a call's Duration and Init Duration, on AWS as in the lab.
         if event.invocationType != "Event" { headers.set(AmazonHeaders.logType, "Tail") }
-        return HTTPRequest(method: "POST", target: target, headers: headers, body: Array(try encoder.encode(payload)))
+        let body = Array(try encoder.encode(payload))
+        if let signer {
+            let signed = signer.sign(method: "POST", path: path, query: event.qualifier.map { [("Qualifier", $0)] } ?? [],
+                                     headers: [("Host", "\(host):\(port)")] + headers.map { ($0.name, $0.value) }, body: body, date: Date())
+            for (name, value) in signed { headers.set(name, value) }
+        }
+        return HTTPRequest(method: "POST", target: target, headers: headers, body: body)
     }
 
     private static func call(_ index: Int, _ response: HTTPResponse, latency: Duration) -> FanOutCall {
