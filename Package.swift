@@ -24,6 +24,10 @@ let package = Package(
         .target(name: "Digests", swiftSettings: alwaysOptimized),
         // AWS Signature Version 4: functions sign their calls as on AWS; the lab can check them.
         .target(name: "SigV4", dependencies: ["Digests"], swiftSettings: alwaysOptimized),
+        // HTTPS for the orchestrator's calls to the real Invoke API, with the system's OpenSSL (its
+        // static libraries in the provided.al2023 build: FoundationNetworking cannot be static).
+        .systemLibrary(name: "COpenSSL"),
+        .target(name: "TLS", dependencies: ["COpenSSL", "RuntimeAPI"], swiftSettings: alwaysOptimized),
         // The events and answers of the workbook's functions: one contract, shared by both sides.
         .target(name: "Contracts", swiftSettings: alwaysOptimized),
         .target(name: "Workbook", dependencies: ["LambdaLab", "Timing", "Pictures", "Contracts", "Console", "StandInDatabase"]),
@@ -31,7 +35,7 @@ let package = Package(
         // MARK: Functions (the same binaries run as `bootstrap` on provided.al2023)
         // Built optimized, as a function is deployed; their work is what the chapters measure.
         .executableTarget(name: "worker", dependencies: ["LabRuntime", "Contracts", "StandInDatabase"], swiftSettings: alwaysOptimized, linkerSettings: staticStdlib),
-        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Contracts", "SigV4"], swiftSettings: alwaysOptimized,
+        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Contracts", "SigV4", "TLS"], swiftSettings: alwaysOptimized,
                           linkerSettings: staticStdlib),
 
         // MARK: Chapters and the lab, which build the functions they deploy
@@ -59,6 +63,7 @@ let package = Package(
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
         .testTarget(name: "LabRuntimeTests", dependencies: ["LabRuntime", "RuntimeAPI"]),
         .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab", "ZipArchive", "Digests"]),
+        .testTarget(name: "TLSTests", dependencies: ["LambdaLab", "Workbook", "LabTestSupport", "RuntimeAPI", "Contracts"]),
         .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "chapter7", "Workbook", "Pictures", "ZipArchive", "Contracts", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
     ]
 )

@@ -66,6 +66,37 @@ public struct InvocationSummary: Codable, Sendable {
         initializationTypeSeenByFunction = answer?.initializationType
     }
 
+    /// One call as only its caller saw it — the orchestrator's answer from AWS, with no lab to ask:
+    /// the REPORT from the call's log tail, and the worker's own answer (its log stream names the
+    /// environment that served it). Times are placed on the orchestrator's clock: the call ends at
+    /// its answer, its handler just before, and on a cold start its Init just before that.
+    public init(call: FanOutCall) {
+        let answer = call.response.decode(WorkerAnswer.self)
+        let report = call.report
+        requestID = call.requestID
+        environmentID = answer?.logStream ?? "pid-\(answer?.pid ?? 0)"
+        initDurationMs = report?.initDurationMs
+        coldStart = initDurationMs != nil
+        initCPUMs = nil
+        durationMs = report?.durationMs ?? 0
+        billedDurationMs = report?.billedDurationMs ?? 0
+        latencyMs = call.latencyMs
+        maxMemoryUsedMB = report?.maxMemoryUsedMB ?? 0
+        functionError = call.functionError
+        receivedAtMs = call.sentAtMs
+        let handlerStart = call.sentAtMs + max(0, call.latencyMs - (report?.durationMs ?? 0))
+        handlerStartedAtMs = handlerStart
+        spawnedAtMs = report?.initDurationMs.map { handlerStart - $0 }
+        initializationType = answer?.initializationType == InitializationType.provisionedConcurrency.rawValue ? .provisionedConcurrency : .onDemand
+        spillover = false
+        invocationCount = answer?.invocationCount
+        foundScratchFile = answer?.foundScratchFile
+        reconnected = answer?.reconnected
+        initializationTypeSeenByFunction = answer?.initializationType
+        logLines = []
+        response = call.response
+    }
+
     private enum CodingKeys: String, CodingKey {
         case requestID, environmentID, coldStart, initDurationMs, initCPUMs, durationMs, billedDurationMs, latencyMs, maxMemoryUsedMB
         case functionError, receivedAtMs, spawnedAtMs, handlerStartedAtMs, logLines, response

@@ -69,6 +69,18 @@ public struct CallSummary: Codable, Sendable {
     public var backoffMs: Double
     /// Its REPORT line as the orchestrator read it from the log tail (`X-Amz-Log-Type: Tail`).
     public var report: CallReport?
+
+    public init(index: Int, requestID: String, status: Int, latencyMs: Double, attempts: Int, throttleReasons: [String],
+                backoffMs: Double, report: CallReport?) {
+        self.index = index
+        self.requestID = requestID
+        self.status = status
+        self.latencyMs = latencyMs
+        self.attempts = attempts
+        self.throttleReasons = throttleReasons
+        self.backoffMs = backoffMs
+        self.report = report
+    }
 }
 
 extension StepOutcome {

@@ -20,12 +20,14 @@ enum Chapter7 {
         static let usage = """
             usage: swift run chapter7 [--fan-out N] [--provisioned P] [--json]
                    swift run chapter7 --package DIR
+                   swift run chapter7 --results FILE [--json]
 
               --fan-out N      how many times the orchestrator invokes the worker at once, 1–50 (default 10)
               --provisioned P  provisioned concurrency on the worker's alias in the second apply, 1–50 (default N)
               --svg PATH       also write a picture of the run (SVG) to PATH
               --json           print only the Outcome, as one JSON object
               --package DIR    only build worker.zip and orchestrator.zip for provided.al2023 into DIR
+              --results FILE   render the orchestrator's answer recorded on AWS, beside the same fan-out in the lab
 
             Needs Terraform on PATH; without it, says so in one line and exits with status 3.
             """

@@ -14,6 +14,12 @@ struct Chapter7Command {
             }
             exit(package(into: arguments[flag + 1]))
         }
+        // `--results FILE`: a fan-out recorded on AWS, rendered beside the lab's. No Terraform needed.
+        if arguments.contains(where: { $0 == "--results" || $0.hasPrefix("--results=") }) {
+            await ChapterMain.run(name: "chapter7", usage: Chapter7.Options.usage, parse: Chapter7.ResultsOptions.init(arguments:),
+                                  experiment: Chapter7.results, narrate: Chapter7.narrateResults)
+            return
+        }
         // No Terraform, no chapter: one line, and a status of its own (3) for scripts to tell it
         // apart from a failure (1) or a bad option (2).
         if !arguments.contains("--help"), !arguments.contains("-h"), Terraform.find() == nil {

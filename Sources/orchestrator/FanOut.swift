@@ -4,6 +4,7 @@ import RuntimeAPI
 import Contracts
 import SigV4
 import Synchronization
+import TLS
 
 extension RetryPolicy {
     func backoffMs(retry: Int, using random: inout some RandomNumberGenerator) -> Double {
@@ -35,19 +36,26 @@ struct SeededGenerator: RandomNumberGenerator {
 final class FanOut: Sendable {
     private let host: String
     private let port: UInt16
+    /// https (AWS's Invoke API): the calls go over TLS, see FanOut+HTTPS.swift.
+    private let secure: Bool
     /// Kept-alive connections, reused across warm invocations of the orchestrator.
     private let pool = Mutex<[HTTPClient]>([])
+    let tlsPool = Mutex<[TLSClient]>([])
     private let encoder = JSONEncoder()
     /// Signs each call (SigV4) with the credentials Lambda gives the environment; nil without them.
     private let signer: SigV4Signer?
 
     init(endpoint: String) throws {
-        // AWS_ENDPOINT_URL_LAMBDA, e.g. http://127.0.0.1:9001 (plain HTTP: the lab on loopback).
-        guard let url = URL(string: endpoint), url.scheme == "http", let host = url.host, let port = url.port else {
+        // AWS_ENDPOINT_URL_LAMBDA, e.g. http://127.0.0.1:9001 (plain HTTP: the lab on loopback) or
+        // https://lambda.eu-west-1.amazonaws.com (AWS: HTTPS only, port 443 unless given).
+        guard let url = URL(string: endpoint), let host = url.host, !host.isEmpty,
+              url.scheme == "http" && url.port != nil || url.scheme == "https",
+              let port = UInt16(exactly: url.port ?? 443), port > 0 else {
             throw FanOutError.badEndpoint(endpoint)
         }
         self.host = host
-        self.port = UInt16(port)
+        self.port = port
+        secure = url.scheme == "https"
         signer = SigV4Signer.credentials(from: ProcessInfo.processInfo.environment)
     }
 
@@ -60,6 +68,7 @@ final class FanOut: Sendable {
         guard event.function != nil else { throw FanOutError.noTarget }
         let count = event.count ?? 0
         guard (1...1000).contains(count) else { throw FanOutError.badCount(count) }
+        if secure { return try runOverTLS(event, requests: try (0..<count).map { try request(event, index: $0) }) }
         let clients = pool.withLock { pool -> [HTTPClient] in
             let reused = Array(pool.suffix(count))
             pool.removeLast(reused.count)
@@ -75,7 +84,7 @@ final class FanOut: Sendable {
     /// A throttled call tries again on its own connection after its own jittered wait, as an SDK
     /// client would — starting as soon as its 429 arrives, whatever the other calls are doing. The
     /// waits are real (nothing runs during them), and they spread the retries out.
-    private func retried(_ first: FanOutCall, client: HTTPClient, request: HTTPRequest, policy: RetryPolicy,
+    func retried(_ first: FanOutCall, client: some InvokeConnection, request: HTTPRequest, policy: RetryPolicy,
                          firstSent: ContinuousClock.Instant) -> FanOutCall {
         var current = first
         current.throttleReasons = [first.throttleReason]
@@ -161,7 +170,7 @@ final class FanOut: Sendable {
     }
 
     /// The same calls, one after another: each waits for the previous answer.
-    private func runSequentially(_ client: HTTPClient, _ requests: [HTTPRequest]) -> FanOutAnswer {
+    func runSequentially(_ client: some InvokeConnection, _ requests: [HTTPRequest]) -> FanOutAnswer {
         let start = ContinuousClock.now
         let calls = requests.indices.map { index in
             let sent = ContinuousClock.now
@@ -170,6 +179,9 @@ final class FanOut: Sendable {
         }
         return FanOutAnswer(calls: calls, wallMs: (ContinuousClock.now - start).milliseconds)
     }
+
+    /// The Host header's value, which the signature covers: as the connection sends it.
+    private var authority: String { secure ? TLSClient.authority(host: host, port: port) : "\(host):\(port)" }
 
     private func request(_ event: FanOutEvent, index: Int) throws -> HTTPRequest {
         let function = event.function ?? ""
@@ -186,13 +198,13 @@ final class FanOut: Sendable {
         let body = Array(try encoder.encode(payload))
         if let signer {
             let signed = signer.sign(method: "POST", path: path, query: event.qualifier.map { [("Qualifier", $0)] } ?? [],
-                                     headers: [("Host", "\(host):\(port)")] + headers.map { ($0.name, $0.value) }, body: body, date: Date())
+                                     headers: [("Host", authority)] + headers.map { ($0.name, $0.value) }, body: body, date: Date())
             for (name, value) in signed { headers.set(name, value) }
         }
         return HTTPRequest(method: "POST", target: target, headers: headers, body: body)
     }
 
-    private static func call(_ index: Int, _ response: HTTPResponse, latency: Duration) -> FanOutCall {
+    static func call(_ index: Int, _ response: HTTPResponse, latency: Duration) -> FanOutCall {
         var call = FanOutCall(index: index, requestID: response.headers[AmazonHeaders.amznRequestID] ?? "", status: response.status,
                               functionError: response.headers[AmazonHeaders.functionError], latencyMs: latency.milliseconds,
                               response: JSONValue(body: response.body))
@@ -202,7 +214,7 @@ final class FanOut: Sendable {
         return call
     }
 
-    private func failed(_ index: Int, since: ContinuousClock.Instant, _ error: Error, _ client: HTTPClient) -> FanOutCall {
+    func failed(_ index: Int, since: ContinuousClock.Instant, _ error: Error, _ client: some InvokeConnection) -> FanOutCall {
         client.close()
         return FanOutCall(index: index, requestID: "", status: 0, functionError: "Orchestrator.CallFailed",
                           latencyMs: (ContinuousClock.now - since).milliseconds, response: .string("\(error)"))
@@ -217,9 +229,9 @@ enum FanOutError: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .badEndpoint(let endpoint): "AWS_ENDPOINT_URL_LAMBDA must be http://host:port, got \(endpoint)"
+        case .badEndpoint(let endpoint): "AWS_ENDPOINT_URL_LAMBDA must be http://host:port or https://host[:port], got \(endpoint)"
         case .badCount(let count): "count must be 1…1000, got \(count)"
-        case .noEndpoint: "AWS_ENDPOINT_URL_LAMBDA is not set"
+        case .noEndpoint: "neither AWS_ENDPOINT_URL_LAMBDA nor AWS_REGION is set"
         case .noTarget: "the event names no function and FAN_OUT_FUNCTION is not set"
         }
     }
