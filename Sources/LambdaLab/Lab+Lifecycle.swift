@@ -125,7 +125,11 @@ extension Lab {
             "AWS_ACCESS_KEY_ID": "LABACCESSKEY", "AWS_SECRET_ACCESS_KEY": "lab-secret", "AWS_SESSION_TOKEN": "lab-session",
         ]
         variables.merge(reserved) { _, new in new }
-        if let url = invokeEndpointURL { variables["AWS_ENDPOINT_URL_LAMBDA"] = url }
+        // The lab's Invoke API, unless the function's configuration names an endpoint of its own
+        // (as on AWS, where it is an ordinary variable): e.g. a TLS proxy in front of the lab.
+        if let url = invokeEndpointURL, configuration.environment["AWS_ENDPOINT_URL_LAMBDA"] == nil {
+            variables["AWS_ENDPOINT_URL_LAMBDA"] = url
+        }
         return variables
     }
 

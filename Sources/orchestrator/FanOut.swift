@@ -32,10 +32,11 @@ struct SeededGenerator: RandomNumberGenerator {
 /// How "at once" is done: the connections are opened first (like an SDK's warm pool), then one
 /// thread writes all N requests back to back — microseconds apart — and collects the answers with
 /// `poll` as they come. Threads woken one by one would spread the burst over milliseconds, long
-/// enough for a fast warm call to finish and be reused inside the same burst.
+/// enough for a fast warm call to finish and be reused inside the same burst. That is the lab's
+/// plain-HTTP path; over HTTPS (AWS) each call has a thread of its own (FanOut+HTTPS.swift).
 final class FanOut: Sendable {
-    private let host: String
-    private let port: UInt16
+    let host: String
+    let port: UInt16
     /// https (AWS's Invoke API): the calls go over TLS, see FanOut+HTTPS.swift.
     private let secure: Bool
     /// Kept-alive connections, reused across warm invocations of the orchestrator.
