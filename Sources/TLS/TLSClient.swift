@@ -28,9 +28,9 @@ public final class TLSClient: @unchecked Sendable {
     }
 
     /// Opens (resolves, connects, handshakes, verifies) now, so the caller can start its clock
-    /// after. An idle connection the server has written to or closed is replaced.
+    /// after. An idle connection the server has closed (or written to unasked) is replaced.
     public func connect() throws {
-        if let connection, connection.tls.hasUnexpectedInput { close() }
+        if let connection, !connection.tls.isReusable { close() }
         guard connection == nil else { return }
         let tls = try TLSConnection(host: host, port: port, context: context ?? TLSContext.shared.get())
         connection = (tls, TLSResponseReader(connection: tls, maxBodyBytes: maxBodyBytes))

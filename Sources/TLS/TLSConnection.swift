@@ -23,9 +23,9 @@ public final class TLSConnection {
             throw TLSError.setup(TLSError.queue())
         }
         self.ssl = ssl
+        // Closed here, once: `self` is whole by now, so its deinit runs too and must find it closed.
         do { try handshake() } catch {
-            SSL_free(ssl)
-            Glibc.close(fd)
+            close()
             throw error
         }
         Self.setTimeout(fd, SO_RCVTIMEO, seconds: 0)
@@ -81,11 +81,25 @@ public final class TLSConnection {
         }
     }
 
-    /// Whether the server has sent something (or closed) while no response was awaited: then an
-    /// idle kept-alive connection is not worth reusing (most often the server closed it).
-    public var hasUnexpectedInput: Bool {
+    /// Whether an idle kept-alive connection can carry the next request: not when the server has
+    /// closed it or sent data nobody asked for. Readable is not enough to tell: TLS 1.3 servers
+    /// send session tickets just after the handshake, which sit unread until the next read. So a
+    /// readable connection is peeked at without blocking; OpenSSL consumes such records and only
+    /// "want read" (nothing for the application) means it is still good.
+    public var isReusable: Bool {
+        guard SSL_pending(ssl) == 0 else { return false }
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return SSL_pending(ssl) > 0 || poll(&descriptor, 1, 0) == 1
+        guard poll(&descriptor, 1, 0) == 1 else { return true }
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(fd, F_SETFL, flags) }
+        var byte: UInt8 = 0
+        var count = 0
+        ERR_clear_error()
+        let result = SSL_peek_ex(ssl, &byte, 1, &count)
+        let reusable = result != 1 && SSL_get_error(ssl, result) == SSL_ERROR_WANT_READ
+        ERR_clear_error()
+        return reusable
     }
 
     public func close() {

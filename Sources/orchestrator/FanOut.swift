@@ -86,7 +86,7 @@ final class FanOut: Sendable {
     /// client would — starting as soon as its 429 arrives, whatever the other calls are doing. The
     /// waits are real (nothing runs during them), and they spread the retries out.
     func retried(_ first: FanOutCall, client: some InvokeConnection, request: HTTPRequest, policy: RetryPolicy,
-                         firstSent: ContinuousClock.Instant) -> FanOutCall {
+                 firstSent: ContinuousClock.Instant) -> FanOutCall {
         var current = first
         current.throttleReasons = [first.throttleReason]
         // Each call its own stream, mixed from the seed and the call's index (seed + index would
