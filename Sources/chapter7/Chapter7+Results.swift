@@ -11,6 +11,9 @@ import Workbook
 extension Chapter7 {
     struct ResultsOptions: Sendable {
         var file = ""
+        /// Wraps the lab's fan-out: a test runs it one at a time with other tests' measurements,
+        /// and the build of the zips beside them.
+        var aroundFanOut: @Sendable (_ fanOut: () async throws -> StepOutcome) async throws -> StepOutcome = { try await $0() }
 
         init(arguments: [String]) throws {
             let options = try CommandLineOptions(arguments, valued: ["results"])
@@ -44,12 +47,12 @@ extension Chapter7 {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let workerZip = try DeploymentPackages.package("worker", binary: binaries.worker, into: folder)
         let orchestratorZip = try DeploymentPackages.package("orchestrator", binary: binaries.orchestrator, into: folder)
-        let lab = try await Lab.with { lab in
+        let lab = try await options.aroundFanOut { try await Lab.with { lab in
             try lab.startInvokeAPI()
             try lab.createFunction(Chapter7.worker, zip: Array(try Data(contentsOf: URL(fileURLWithPath: workerZip.path))), settings: .init(timeoutSeconds: 10))
             try lab.createFunction(orchestrator, zip: Array(try Data(contentsOf: URL(fileURLWithPath: orchestratorZip.path))), settings: .init(timeoutSeconds: 30))
             return try await FanOutStep.run(lab, name: labStep, orchestrator: orchestrator, target: Chapter7.worker, count: n)
-        }
+        } }
         let steps = [recorded, lab]
         return ResultsOutcome(resultsFile: options.file, fanOut: n, steps: steps, claims: resultsClaims(answer, recorded: recorded, lab: lab))
     }

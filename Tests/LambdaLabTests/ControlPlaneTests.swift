@@ -93,7 +93,7 @@ struct ControlPlaneTests {
     }
 }
 
-@Suite("Scaling rate through the lab", .serialized, .timeLimit(.minutes(1)))
+@Suite("Scaling rate through the lab", .serialized, .timeLimit(.minutes(2)))
 struct LabScalingRateTests {
     @Test("with room for 2 new environments, 4 concurrent calls: 2 run, 2 get 429 FunctionInvocationRateLimitExceeded; a warm one needs no room")
     func coldStartsNeedRoom() async throws {
