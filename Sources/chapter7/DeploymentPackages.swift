@@ -38,8 +38,10 @@ enum DeploymentPackages {
     static func buildStaticBinaries() throws -> (worker: String, orchestrator: String) {
         let buildPath = packageRoot + "/.build-al2023"
         for product in ["worker", "orchestrator"] {
+            // One job at a time: this build may run beside the lab's own measurements (in a test,
+            // or a chapter), and must not take every core from them.
             let (status, output) = try run(Self.swift(), ["build", "-c", "release", "--product", product, "--build-path", buildPath,
-                                                          "-Xswiftc", "-static-executable"], in: packageRoot)
+                                                          "-j", "1", "-Xswiftc", "-static-executable"], in: packageRoot)
             guard status == 0 else { throw Failure.buildFailed(output) }
         }
         return (buildPath + "/release/worker", buildPath + "/release/orchestrator")
