@@ -11,13 +11,13 @@ import Testing
 /// checkout, checked for the glibc and libstdc++ versions they need, then run in the lab.
 @Suite("provided.al2023 packages: the glibc gate and a smoke test", .serialized, .timeLimit(.minutes(5)))
 struct AL2023PackageTests {
-    static let packages = Task { () throws -> (worker: DeploymentPackages.Package, orchestrator: DeploymentPackages.Package) in
+    static let packages = Task { () async throws -> (worker: DeploymentPackages.Package, orchestrator: DeploymentPackages.Package) in try await withQuietMemory {
         let folder = NSTemporaryDirectory() + "al2023-packages-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let binaries = try DeploymentPackages.buildStaticBinaries()
         return (try DeploymentPackages.package("worker", binary: binaries.worker, into: folder),
                 try DeploymentPackages.package("orchestrator", binary: binaries.orchestrator, into: folder))
-    }
+    } }
 
     @Test("the gate: versions above GLIBC_2.34 or GLIBCXX_3.4.29 are too new, the rest are not")
     func gate() {
@@ -49,7 +49,7 @@ struct AL2023PackageTests {
     @Test("smoke test: deployed from their zips, the orchestrator fans out to the worker in the lab")
     func smoke() async throws {
         let (worker, orchestrator) = try await Self.packages.value
-        try await withTestLab { lab in
+        try await withQuietMemory { try await withTestLab { lab in
             try lab.startInvokeAPI()
             try lab.createFunction("worker", zip: Array(try Data(contentsOf: URL(fileURLWithPath: worker.path))), settings: .init())
             try lab.createFunction("orchestrator", zip: Array(try Data(contentsOf: URL(fileURLWithPath: orchestrator.path))),
@@ -59,6 +59,6 @@ struct AL2023PackageTests {
             let answer = try JSONDecoder().decode(FanOutAnswer.self, from: Data(result.payload))
             #expect(answer.calls.count == 2 && answer.calls.allSatisfy { $0.status == 200 })
             #expect(answer.calls.compactMap { $0.response.decode(WorkerAnswer.self) }.count == 2)
-        }
+        } }
     }
 }

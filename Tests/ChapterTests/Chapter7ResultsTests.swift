@@ -11,7 +11,7 @@ import Workbook
 @Suite("Chapter 7: a recorded fan-out rendered beside the lab's", .serialized, .timeLimit(.minutes(5)))
 struct Chapter7ResultsTests {
     /// Two recordings of 3 calls: the first after deployment (cold), the second right after (warm).
-    static let recordings = Task { () throws -> (cold: String, warm: String) in
+    static let recordings = Task { () async throws -> (cold: String, warm: String) in try await withQuietMemory {
         let folder = NSTemporaryDirectory() + "chapter7-recordings-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let binaries = try DeploymentPackages.buildStaticBinaries()
@@ -34,7 +34,7 @@ struct Chapter7ResultsTests {
                 return (paths[0], paths[1])
             }
         }
-    }
+    } }
 
     /// Only the lab's fan-out takes the lab gate; building the zips does not hold other suites.
     static func options(_ file: String) throws -> Chapter7.ResultsOptions {
@@ -46,7 +46,7 @@ struct Chapter7ResultsTests {
     @Test("a cold recording: 3 environments by log stream, 3 cold starts from the REPORTs, the lab's the same; every claim held")
     func cold() async throws {
         let (cold, _) = try await Self.recordings.value
-        let outcome = try await Chapter7.results(Self.options(cold))
+        let outcome = try await withQuietMemory { try await Chapter7.results(Self.options(cold)) }
         let recorded = outcome.step(Chapter7.recordedStep), lab = outcome.step(Chapter7.labStep)
         #expect(recorded.environments == 3 && recorded.coldStarts == 3)
         #expect(recorded.invocations.allSatisfy { ($0.initDurationMs ?? 0) > 0 && $0.durationMs > 0 && $0.billedDurationMs > 0 })
@@ -59,7 +59,7 @@ struct Chapter7ResultsTests {
     @Test("a warm recording: no Init Duration anywhere, so the cold-start claims say not applicable, and the rest hold")
     func warm() async throws {
         let (_, warm) = try await Self.recordings.value
-        let outcome = try await Chapter7.results(Self.options(warm))
+        let outcome = try await withQuietMemory { try await Chapter7.results(Self.options(warm)) }
         #expect(outcome.step(Chapter7.recordedStep).coldStarts == 0)
         #expect(outcome.claims.map(\.verdict) == [.held, .notApplicable, .held, .notApplicable])
     }

@@ -5,6 +5,10 @@ import LambdaLab
 /// (DESIGN §7), and `.serialized` only orders tests inside one suite.
 public actor LabGate {
     public static let shared = LabGate()
+    /// Held by the test that measures the process's resident memory, and by the tests that move
+    /// tens of megabytes through it (chapter 7's zips): one in-process lab's growth cannot be told
+    /// apart from another test's buffers.
+    public static let memory = LabGate()
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
@@ -23,13 +27,24 @@ public actor LabGate {
 
 /// Runs `body` while no other test runs a lab.
 public func exclusively<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-    await LabGate.shared.acquire()
+    try await holding(LabGate.shared, body)
+}
+
+/// Runs `body` while no other test measures, or moves large buffers through, this process's
+/// memory. Take it before `exclusively`, never inside it, so the two gates are always taken in
+/// the same order.
+public func withQuietMemory<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    try await holding(LabGate.memory, body)
+}
+
+private func holding<T: Sendable>(_ gate: LabGate, _ body: () async throws -> T) async throws -> T {
+    await gate.acquire()
     do {
         let result = try await body()
-        await LabGate.shared.release()
+        await gate.release()
         return result
     } catch {
-        await LabGate.shared.release()
+        await gate.release()
         throw error
     }
 }
