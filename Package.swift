@@ -9,14 +9,20 @@ let package = Package(
     targets: [
         // MARK: Libraries, one reason each
         .target(name: "Timing", swiftSettings: alwaysOptimized),
-        .systemLibrary(name: "CEpoll"),
         .target(name: "Console", swiftSettings: alwaysOptimized),
-        .target(name: "RuntimeAPI", dependencies: ["CEpoll"], swiftSettings: alwaysOptimized),
-        .target(name: "LabRuntime", dependencies: ["RuntimeAPI", "Console"], swiftSettings: alwaysOptimized),
+        // One thread waiting on many descriptors (epoll, pidfds, timers): the lab's data plane.
+        .systemLibrary(name: "CEventLoop"),
+        .target(name: "EventLoop", dependencies: ["CEventLoop"], swiftSettings: alwaysOptimized),
+        // HTTP/1.1: one parser, read from a socket or TLS; a blocking client; a server on the loop.
+        .target(name: "HTTP", dependencies: ["EventLoop"], swiftSettings: alwaysOptimized),
+        // The vocabulary of Lambda's Runtime API and Invoke API: paths, headers, error bodies.
+        .target(name: "LambdaAPI", swiftSettings: alwaysOptimized),
+        .target(name: "LabRuntime", dependencies: ["HTTP", "LambdaAPI", "Console"], swiftSettings: alwaysOptimized),
         // A prop of the experiments, not part of Lambda: the database the worker connects to.
-        .target(name: "StandInDatabase", dependencies: ["RuntimeAPI", "Timing"], swiftSettings: alwaysOptimized),
-        .target(name: "LabIAM", dependencies: ["RuntimeAPI"], swiftSettings: alwaysOptimized),
-        .target(name: "LambdaLab", dependencies: ["RuntimeAPI", "Timing", "LabIAM", "ZipArchive", "Digests", "SigV4"], swiftSettings: alwaysOptimized),
+        .target(name: "StandInDatabase", dependencies: ["HTTP", "EventLoop", "Timing"], swiftSettings: alwaysOptimized),
+        .target(name: "LabIAM", dependencies: ["HTTP"], swiftSettings: alwaysOptimized),
+        .target(name: "LambdaLab", dependencies: ["EventLoop", "HTTP", "LambdaAPI", "Timing", "LabIAM", "ZipArchive", "Digests", "SigV4"],
+                swiftSettings: alwaysOptimized),
         .target(name: "Pictures"),
         // Deployment packages: zip read/written with the system's zlib, and CodeSha256.
         .systemLibrary(name: "CZlib"),
@@ -27,7 +33,7 @@ let package = Package(
         // HTTPS for the orchestrator's calls to the real Invoke API, with the system's OpenSSL (its
         // static libraries in the provided.al2023 build: FoundationNetworking cannot be static).
         .systemLibrary(name: "COpenSSL"),
-        .target(name: "TLS", dependencies: ["COpenSSL", "RuntimeAPI"], swiftSettings: alwaysOptimized),
+        .target(name: "TLS", dependencies: ["COpenSSL", "HTTP"], swiftSettings: alwaysOptimized),
         // The events and answers of the workbook's functions: one contract, shared by both sides.
         .target(name: "Contracts", swiftSettings: alwaysOptimized),
         .target(name: "Workbook", dependencies: ["LambdaLab", "Timing", "Pictures", "Contracts", "Console", "StandInDatabase"]),
@@ -35,7 +41,7 @@ let package = Package(
         // MARK: Functions (the same binaries run as `bootstrap` on provided.al2023)
         // Built optimized, as a function is deployed; their work is what the chapters measure.
         .executableTarget(name: "worker", dependencies: ["LabRuntime", "Contracts", "StandInDatabase"], swiftSettings: alwaysOptimized, linkerSettings: staticStdlib),
-        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "RuntimeAPI", "Contracts", "SigV4", "TLS"], swiftSettings: alwaysOptimized,
+        .executableTarget(name: "orchestrator", dependencies: ["LabRuntime", "HTTP", "LambdaAPI", "Contracts", "SigV4", "TLS"], swiftSettings: alwaysOptimized,
                           linkerSettings: staticStdlib),
 
         // MARK: Chapters and the lab, which build the functions they deploy
@@ -47,29 +53,31 @@ let package = Package(
         .executableTarget(name: "chapter6", dependencies: chapterDependencies + ["Pictures"]),
         .executableTarget(name: "chapter7", dependencies: chapterDependencies + ["ZipArchive"]),
         .executableTarget(name: "lab", dependencies: chapterDependencies),
-        .executableTarget(name: "bench", dependencies: chapterDependencies + ["chapter3", "floor-spawn-dynamic", "floor-spawn-static"]),
+        .executableTarget(name: "bench", dependencies: chapterDependencies + ["chapter3", "floor-spawn-dynamic", "floor-spawn-static", "floor-chain-c"]),
 
         // MARK: The benchmark's floors: a minimal Swift + Foundation runtime, linked two ways
         .target(name: "SpawnFloor"),
         .executableTarget(name: "floor-spawn-dynamic", dependencies: ["SpawnFloor"]),
         .executableTarget(name: "floor-spawn-static", dependencies: ["SpawnFloor"], linkerSettings: staticStdlib),
+        // The warm-invoke floor: the lab's warm path as a minimal emulator and runtime, in C.
+        .executableTarget(name: "floor-chain-c", cSettings: [.unsafeFlags(["-O2"])]),
 
         // MARK: Tests
         .target(name: "LabTestSupport", dependencies: ["LambdaLab"], path: "Tests/LabTestSupport"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "ZipArchiveTests", dependencies: ["ZipArchive", "Digests"]),
-        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Digests", "RuntimeAPI", "LambdaLab", "LabTestSupport"]),
-        .testTarget(name: "LabIAMTests", dependencies: ["LabIAM", "RuntimeAPI"]),
-        .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI"]),
-        .testTarget(name: "LabRuntimeTests", dependencies: ["LabRuntime", "RuntimeAPI"]),
-        .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "RuntimeAPI", "Workbook", "LabTestSupport", "lab", "ZipArchive", "Digests"]),
-        .testTarget(name: "TLSTests", dependencies: ["LambdaLab", "Workbook", "LabTestSupport", "RuntimeAPI", "Contracts"]),
-        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "chapter7", "Workbook", "Pictures", "ZipArchive", "Contracts", "LambdaLab", "RuntimeAPI", "LabTestSupport"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Digests", "HTTP", "LambdaAPI", "LambdaLab", "LabTestSupport"]),
+        .testTarget(name: "LabIAMTests", dependencies: ["LabIAM", "HTTP"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "EventLoop"]),
+        .testTarget(name: "LabRuntimeTests", dependencies: ["LabRuntime", "HTTP", "LambdaAPI", "EventLoop"]),
+        .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "HTTP", "LambdaAPI", "EventLoop", "Workbook", "LabTestSupport", "lab", "ZipArchive", "Digests"]),
+        .testTarget(name: "TLSTests", dependencies: ["LambdaLab", "Workbook", "LabTestSupport", "HTTP", "LambdaAPI", "Contracts"]),
+        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "chapter7", "Workbook", "Pictures", "ZipArchive", "Contracts", "LambdaLab", "HTTP", "LambdaAPI", "LabTestSupport"]),
     ]
 )
 
 var chapterDependencies: [Target.Dependency] {
-    ["LambdaLab", "Workbook", "Timing", "RuntimeAPI", "Contracts", "Console", "StandInDatabase", "worker", "orchestrator"]
+    ["LambdaLab", "Workbook", "Timing", "HTTP", "LambdaAPI", "Contracts", "Console", "StandInDatabase", "worker", "orchestrator"]
 }
 
 /// The lab is the measuring instrument: its own overhead must stay small next to what it measures,
@@ -79,8 +87,8 @@ var chapterDependencies: [Target.Dependency] {
 var alwaysOptimized: [SwiftSetting] { [.unsafeFlags(["-O"])] }
 
 /// Functions link the Swift runtime, Foundation and Dispatch statically, as a `provided.al2023`
-/// bootstrap must: dynamic loading of those libraries is most of a Swift cold start (DESIGN §8 —
-/// 3.8 vs 13.5 ms for spawn → first `next` on one host). glibc stays dynamic.
+/// bootstrap must: dynamic loading of those libraries is most of a Swift cold start (3.8 against
+/// 13.5 ms for spawn → first `next` on one host of this kind). glibc stays dynamic.
 var staticStdlib: [LinkerSetting] {
     [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-lFoundationEssentials", "-lFoundationInternationalization", "-lswiftSynchronization"])]
 }

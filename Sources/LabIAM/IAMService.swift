@@ -1,5 +1,5 @@
 import Foundation
-import RuntimeAPI
+import HTTP
 import Synchronization
 
 // What Terraform's AWS provider 5.100 sends for a role with policies: an `aws_iam_role` (Lambda

@@ -1,5 +1,6 @@
 import Foundation
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 
 /// What a handler knows about the invocation it serves, from the `GET /next` answer and the standard
 /// Lambda environment variables (chapters/aws-facts.md#next-event-headers, #environment-variables).

@@ -1,6 +1,6 @@
 import Console
 import Foundation
-import RuntimeAPI
+import HTTP
 
 /// A function's runtime, with the surface of swift-aws-lambda-runtime 2.x so that what a learner
 /// writes here is what they will write for AWS. Init is whatever top-level code runs before `run()`;

@@ -1,6 +1,7 @@
 import Console
 import Foundation
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 
 /// One execution environment's side of the Runtime API (chapters/aws-facts.md#runtime-api-endpoints):
 /// it fetches an event, runs a handler on it and posts the answer — one invocation per call, then

@@ -1,65 +1,53 @@
+import EventLoop
 import Foundation
-import RuntimeAPI
+import HTTP
 import Timing
 
 /// Asynchronous invocation (`InvocationType: Event`), as AWS has it
 /// (chapters/aws-facts.md#asynchronous-invocation): the event is accepted into a queue (202), sent
-/// to the function through the same router and concurrency as a synchronous call, retried after
-/// throttles (1 s doubling to 5 min, for up to the maximum event age) and after function errors
-/// (twice, ~1 then ~2 min later), and what finally fails goes to the on-failure destination —
-/// another function, invoked with AWS's invocation record — or is dropped with a log line saying
-/// why. Waits are scaled by `LabConfiguration.asyncTimeScale`.
+/// to the function through the same router and concurrency as a synchronous call — each attempt
+/// an invocation with the event's own request ID — retried after throttles (with a backoff from 1 s
+/// doubling to 5 min, jittered, for up to the maximum event age; and at once when a slot of the
+/// function frees up, oldest event first) and after function errors (twice, ~1 then ~2 min later);
+/// what finally fails goes to the on-failure destination — another function, invoked with AWS's
+/// invocation record — or is dropped with a log line saying why. Waits are scaled by
+/// `LabConfiguration.asyncTimeScale`.
 extension Lab {
     /// Accepts an event; the caller gets 202 at once. Returns the request ID.
     @discardableResult
     public func invokeAsync(_ functionName: String, qualifier: String? = nil, payload: [UInt8]) throws -> String {
-        try enqueue(functionName, qualifier: qualifier, payload: payload, deliverNow: true)
-    }
-
-    /// Queues an event. A destination's record is delivered from the deadline thread, never on the
-    /// stack of the event that ended, so chains of destinations cannot grow a stack.
-    func enqueue(_ functionName: String, qualifier: String?, payload: [UInt8], deliverNow: Bool = false) throws -> String {
         _ = try functionConfiguration(functionName, qualifier: qualifier)
-        let event = QueuedEvent(requestID: UUID().uuidString.lowercased(), functionName: functionName, qualifier: qualifier,
+        let event = QueuedEvent(requestID: .make(), functionName: functionName, qualifier: qualifier,
                                 payload: payload.isEmpty ? Array("{}".utf8) : payload, acceptedAt: Clock.now)
         let accepted = state.withLock { state -> Bool in
             guard !state.stopped else { return false }
-            state.eventCounts[functionName, default: EventCounts()].accepted += 1
-            state.queuedEvents[event.requestID] = event
+            state.queue.accept(event)
             return true
         }
         guard accepted else { throw LabError.service("The lab is stopped.") }
-        if deliverNow { attempt(event.requestID) } else { deadlines.after(.zero) { [weak self] in self?.attempt(event.requestID) } }
-        return event.requestID
+        // Its first attempt in the loop's next turn: never on the stack of whoever accepted it (a
+        // destination's record is accepted as an event ends, and chains must not grow a stack).
+        loop.execute { [self] in attempt(event.requestID) }
+        return event.requestID.value
     }
 
     /// What became of each function's accepted events so far.
     public func eventCounts(_ functionName: String) -> EventCounts {
-        state.withLock { $0.eventCounts[functionName] ?? EventCounts() }
+        state.withLock { $0.queue.counts[functionName] ?? EventCounts() }
     }
 
     /// How the function's most recent events ended, oldest first.
     public func eventEndings(_ functionName: String) -> [EventEnding] {
-        state.withLock { $0.eventEndings.filter { $0.functionName == functionName } }
+        state.withLock { $0.queue.endings.filter { $0.functionName == functionName } }
     }
 
     /// Waits until none of the function's accepted events is still queued — each has ended (or
     /// the lab stopped). Resumed by the ending itself, not by polling.
     public func waitForQueuedEvents(_ functionName: String) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let settled = state.withLock { state -> Bool in
-                if (state.eventCounts[functionName]?.queued ?? 0) == 0 { return true }
-                state.queueWaiters[functionName, default: []].append(continuation)
-                return false
-            }
-            if settled { continuation.resume() }
+            let waiting = state.withLock { $0.queue.addSettleWaiter(functionName, continuation) }
+            if !waiting { continuation.resume() }
         }
-    }
-
-    /// Callers of `waitForQueuedEvents` whose function has nothing queued any more.
-    private func settledWaiters(_ state: inout LabState) -> [CheckedContinuation<Void, Never>] {
-        let settled = state.queueWaiters.keys.filter { (state.eventCounts[$0]?.queued ?? 0) == 0 }
-        return settled.flatMap { state.queueWaiters.removeValue(forKey: $0) ?? [] }
     }
 
     private enum Ending {
@@ -67,69 +55,72 @@ extension Lab {
         case failed(condition: String, result: InvocationResult?, status: Int)
     }
 
-    /// One delivery of a queued event to its function.
-    private func attempt(_ requestID: String) {
-        guard let event = state.withLock({ $0.queuedEvents[requestID] }) else { return }
+    /// One attempt to run a queued event (on the loop).
+    func attempt(_ id: RequestID) {
+        guard let (event, reserved) = state.withLock({ state in
+            state.queue[id].map { ($0, state.registry[$0.functionName]?.reservedConcurrency) }
+        }) else { return }
         let config = eventInvokeConfig(event.functionName, qualifier: event.qualifier)
-        if state.withLock({ $0.functions[event.functionName]?.reservedConcurrency }) == 0 {
+        if reserved == 0 {
             // Reserved concurrency 0: straight to the destination, no retries
             // (chapters/aws-facts.md#asynchronous-invocation).
-            return end(requestID, .failed(condition: "ZeroReservedConcurrency", result: nil, status: 429), config: config)
+            return end(id, .failed(condition: "ZeroReservedConcurrency", result: nil, status: 429), config: config)
         }
-        invoke(event.functionName, qualifier: event.qualifier, payload: event.payload) { [weak self] result in
+        arrive(event.functionName, qualifier: event.qualifier, payload: event.payload, requestID: id) { [weak self] result in
             guard let self else { return }
             switch result {
             case .success(let answer) where answer.functionError == nil:
-                state.withLock { state in
-                    state.queuedEvents[requestID]?.invocations += 1
-                    state.queuedEvents[requestID]?.invocationRequestIDs.append(answer.requestID)
-                }
-                end(requestID, .succeeded(answer), config: config)
+                state.withLock { $0.queue.update(id) { $0.invocations += 1 } }
+                end(id, .succeeded(answer), config: config)
             case .success(let answer):
-                let invocations = state.withLock { state -> Int in
-                    state.queuedEvents[requestID]?.invocations += 1
-                    state.queuedEvents[requestID]?.invocationRequestIDs.append(answer.requestID)
-                    return state.queuedEvents[requestID]?.invocations ?? 0
-                }
+                let invocations = state.withLock { $0.queue.update(id) { event -> Int in event.invocations += 1; return event.invocations } } ?? 0
                 if invocations > config.maximumRetryAttempts {
-                    return end(requestID, .failed(condition: "RetriesExhausted", result: answer, status: 200), config: config)
+                    return end(id, .failed(condition: "RetriesExhausted", result: answer, status: 200), config: config)
                 }
                 // About 1 minute after the first failure, about 2 after the second.
-                retry(requestID, after: .seconds(60 * invocations), config: config, answer: answer, throttled: false)
+                retry(id, after: .seconds(60 * invocations), config: config, answer: answer, throttled: false)
             case .failure(let error) where error.status == 404:
                 // The function (or its alias) is gone: nothing can run the event any more.
-                end(requestID, .failed(condition: "ResourceNotFound", result: nil, status: 404), config: config)
+                end(id, .failed(condition: "ResourceNotFound", result: nil, status: 404), config: config)
             case .failure(let error):
-                // A throttle or the lab's own error: back to the queue, waiting longer each time.
-                let throttles = state.withLock { state -> Int in
-                    state.queuedEvents[requestID]?.throttles += 1
-                    return state.queuedEvents[requestID]?.throttles ?? 1
-                }
-                let wait = min(300.0, pow(2, Double(throttles - 1)))
-                retry(requestID, after: .milliseconds(wait * 1000), config: config, answer: nil, throttled: true, status: error.status)
+                // A throttle or the lab's own error: back to the queue, to wait for a free slot.
+                let throttles = state.withLock { $0.queue.update(id) { event -> Int in event.throttles += 1; return event.throttles } } ?? 1
+                // 1 s doubling to 5 min, with equal jitter: half the backoff, plus up to half again at random.
+                let backoff = min(300.0, pow(2, Double(throttles - 1)))
+                let wait = backoff / 2 + Double.random(in: 0...(backoff / 2))
+                retry(id, after: .milliseconds(wait * 1000), config: config, answer: nil, throttled: true, status: error.status)
             }
         }
     }
 
-    /// Waits (scaled) and tries again, unless the event would be too old by then.
-    private func retry(_ requestID: String, after wait: Duration, config: EventInvokeConfig, answer: InvocationResult?,
+    /// Waits (scaled) and tries again, unless the event would be too old by then. A throttled
+    /// event also waits in its function's line, where a freed slot takes it before its timer.
+    private func retry(_ id: RequestID, after wait: Duration, config: EventInvokeConfig, answer: InvocationResult?,
                        throttled: Bool, status: Int = 200) {
         let scale = configuration.asyncTimeScale
-        guard let event = state.withLock({ $0.queuedEvents[requestID] }) else { return }
+        guard let event = state.withLock({ $0.queue[id] }) else { return }
         let ageSeconds = (Clock.now - event.acceptedAt).milliseconds / 1000 / scale
         if ageSeconds + wait.milliseconds / 1000 > Double(config.maximumEventAgeSeconds) {
-            return end(requestID, .failed(condition: "EventAgeExceeded", result: answer, status: status), config: config)
+            return end(id, .failed(condition: "EventAgeExceeded", result: answer, status: status), config: config)
         }
+        let timer = loop.reserveTimer()
         state.withLock { state in
-            if throttled { state.eventCounts[event.functionName, default: EventCounts()].retriedAfterThrottle += 1 }
-            else { state.eventCounts[event.functionName, default: EventCounts()].retriedAfterError += 1 }
+            state.queue.count(event.functionName) { counts in
+                if throttled { counts.retriedAfterThrottle += 1 } else { counts.retriedAfterError += 1 }
+            }
+            if throttled { state.queue.wait(id, timer: timer) }
         }
-        deadlines.after(.milliseconds(wait.milliseconds * scale)) { [weak self] in self?.attempt(requestID) }
+        loop.schedule(timer, after: .milliseconds(wait.milliseconds * scale)) { [weak self] in
+            guard let self else { return }
+            // A freed slot may have taken it already.
+            if throttled, !state.withLock({ $0.queue.stopWaiting(id, function: event.functionName) }) { return }
+            attempt(id)
+        }
     }
 
     /// The event's one ending: counted, its record sent to a destination, or dropped with a reason.
-    private func end(_ requestID: String, _ ending: Ending, config: EventInvokeConfig) {
-        guard let event = state.withLock({ $0.queuedEvents.removeValue(forKey: requestID) }) else { return }
+    private func end(_ id: RequestID, _ ending: Ending, config: EventInvokeConfig) {
+        guard let event = state.withLock({ $0.queue[id] }) else { return }
         let destination: String?
         let condition: String
         let result: InvocationResult?
@@ -138,26 +129,19 @@ extension Lab {
         case .succeeded(let answer): (destination, condition, result, status) = (config.onSuccess, "Success", answer, 200)
         case .failed(let why, let answer, let code): (destination, condition, result, status) = (config.onFailure, why, answer, code)
         }
-        let target = destination.flatMap(FunctionReference.init(parsing:))
         var sent = false
-        if let target {
+        if let target = destination.flatMap(FunctionReference.init(parsing:)) {
             let record = invocationRecord(event, condition: condition, result: result, status: status)
-            sent = (try? enqueue(target.name, qualifier: target.qualifier, payload: record)) != nil
+            sent = (try? invokeAsync(target.name, qualifier: target.qualifier, payload: record)) != nil
         }
-        let ended = EventEnding(requestID: requestID, functionName: event.functionName, acceptedAtMs: offset(event.acceptedAt).milliseconds,
+        let ended = EventEnding(requestID: id.value, functionName: event.functionName, acceptedAtMs: offset(event.acceptedAt).milliseconds,
                                 endedAtMs: offset(Clock.now).milliseconds, invocations: event.invocations, throttles: event.throttles,
-                                condition: condition, destination: sent ? destination : nil, invocationRequestIDs: event.invocationRequestIDs)
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            if case .succeeded = ending { state.eventCounts[event.functionName, default: EventCounts()].succeeded += 1 }
-            else if sent { state.eventCounts[event.functionName, default: EventCounts()].sentToDestination += 1 }
-            else { state.eventCounts[event.functionName, default: EventCounts()].dropped += 1 }
-            state.eventEndings.append(ended)
-            if state.eventEndings.count > 2 * configuration.recordLimit { state.eventEndings.removeFirst(configuration.recordLimit) }
-            return settledWaiters(&state)
-        }
+                                condition: condition, destination: sent ? destination : nil)
+        let outcome: WritableKeyPath<EventCounts, Int> = if case .succeeded = ending { \.succeeded } else if sent { \.sentToDestination } else { \.dropped }
+        let waiters = state.withLock { $0.queue.end(id, ended, outcome: outcome) }
         if case .failed = ending, !sent {
-            let why = destination == nil ? "no on-failure destination" : "the destination \(destination!) could not be invoked"
-            queueLog(event.functionName, "Event \(requestID) dropped after \(event.invocations) invocation(s): \(condition); \(why)")
+            let why = destination.map { "the destination \($0) could not be invoked" } ?? "no on-failure destination"
+            queueLog(event.functionName, "Event \(id) dropped after \(event.invocations) invocation(s): \(condition); \(why)")
         }
         // Last: a waiter that wakes finds the event's log line written too.
         for waiter in waiters { waiter.resume() }
@@ -171,7 +155,7 @@ extension Lab {
         var record: [String: Any] = [
             "version": "1.0",
             "timestamp": ControlPlaneJSON.timestamp(Date()),
-            "requestContext": ["requestId": event.requestID, "functionArn": arn(event.functionName, qualifier: event.qualifier ?? "$LATEST"),
+            "requestContext": ["requestId": event.requestID.value, "functionArn": arn(event.functionName, qualifier: event.qualifier ?? "$LATEST"),
                                "condition": condition, "approximateInvokeCount": event.invocations],
             "requestPayload": (try? JSONSerialization.jsonObject(with: Data(event.payload), options: [.fragmentsAllowed])) ?? NSNull(),
             "responseContext": response,
@@ -187,13 +171,11 @@ extension Lab {
         configuration.log?(LogLine(functionName: functionName, environmentID: "async", text: text, isPlatform: true))
     }
 
-    /// At shutdown: the events still queued are reported, not silently discarded.
+    /// At shutdown (on the loop): the events still queued are reported, not silently discarded.
+    @discardableResult
     func abandonQueuedEvents() -> [String: Int] {
-        let (abandoned, waiters) = state.withLock { state -> ([QueuedEvent], [CheckedContinuation<Void, Never>]) in
-            defer { state.queuedEvents.removeAll() }
-            for event in state.queuedEvents.values { state.eventCounts[event.functionName, default: EventCounts()].dropped += 1 }
-            return (Array(state.queuedEvents.values), settledWaiters(&state))
-        }
+        let (abandoned, timers, waiters) = state.withLock { $0.queue.abandonAll() }
+        for timer in timers { loop.cancel(timer) }
         defer { for waiter in waiters { waiter.resume() } }   // after the log lines below
         var byFunction: [String: Int] = [:]
         for event in abandoned { byFunction[event.functionName, default: 0] += 1 }
@@ -224,17 +206,17 @@ extension Lab {
         }
         var stored = config
         stored.lastModified = Date()
-        state.withLock { $0.eventConfigs[Lab.eventConfigKey(functionName, qualifier)] = stored }
+        state.withLock { $0.registry.eventConfigs[functionName, default: [:]][qualifier ?? "$LATEST"] = stored }
         return stored
     }
 
     public func eventInvokeConfig(_ functionName: String, qualifier: String?) -> EventInvokeConfig {
-        state.withLock { $0.eventConfigs[Lab.eventConfigKey(functionName, qualifier)] } ?? EventInvokeConfig()
+        state.withLock { $0.registry.eventConfig(functionName, qualifier: qualifier) } ?? EventInvokeConfig()
     }
 
     func storedEventInvokeConfig(_ functionName: String, qualifier: String?) throws -> EventInvokeConfig {
         _ = try functionConfiguration(functionName, qualifier: qualifier)
-        guard let config = state.withLock({ $0.eventConfigs[Lab.eventConfigKey(functionName, qualifier)] }) else {
+        guard let config = state.withLock({ $0.registry.eventConfig(functionName, qualifier: qualifier) }) else {
             throw LabError("ResourceNotFoundException", status: 404, "The function \(arn(functionName, qualifier: qualifier)) doesn't have an EventInvokeConfig")
         }
         return config
@@ -242,10 +224,6 @@ extension Lab {
 
     public func deleteEventInvokeConfig(_ functionName: String, qualifier: String?) throws {
         _ = try storedEventInvokeConfig(functionName, qualifier: qualifier)
-        state.withLock { _ = $0.eventConfigs.removeValue(forKey: Lab.eventConfigKey(functionName, qualifier)) }
-    }
-
-    static func eventConfigKey(_ functionName: String, _ qualifier: String?) -> String {
-        "\(functionName):\(qualifier ?? "$LATEST")"
+        state.withLock { _ = $0.registry.eventConfigs[functionName]?.removeValue(forKey: qualifier ?? "$LATEST") }
     }
 }

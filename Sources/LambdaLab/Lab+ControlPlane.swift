@@ -1,15 +1,40 @@
 import Foundation
-import RuntimeAPI
 
-/// The control plane: versions, aliases, reserved concurrency. Validation and messages follow what
-/// AWS answers (chapters/aws-facts.md#control-plane-operations, #validation-messages), so the same
-/// mistakes fail the same way here.
+/// The control plane: functions, versions, aliases, reserved concurrency. Validation and messages
+/// follow what AWS answers (chapters/aws-facts.md#control-plane-operations, #validation-messages),
+/// so the same mistakes fail the same way here.
 extension Lab {
-    func withFunction<T>(_ name: String, _ body: (inout FunctionState, inout LabState) throws -> T) throws -> T {
+    /// Changes a registered function under the lock; `ResourceNotFoundException` if there is none.
+    func withFunction<T>(_ name: String, _ body: (inout FunctionRegistry.Function, inout LabState) throws -> T) throws -> T {
         try state.withLock { state in
-            guard var function = state.functions[name] else { throw LabError.functionNotFound(arn(name)) }
-            defer { state.functions[name] = function }
-            return try body(&function, &state)
+            guard var function = state.registry[name] else { throw LabError.functionNotFound(arn(name)) }
+            let result = try body(&function, &state)
+            try state.registry.update(name, notFound: .functionNotFound(arn(name))) { $0 = function }
+            return result
+        }
+    }
+
+    // MARK: Functions
+
+    /// Deploys (or redeploys) a function's `$LATEST`. Environments running older code of `$LATEST`
+    /// are shut down, as an update does on AWS.
+    public func deploy(_ function: FunctionConfiguration) throws {
+        guard FunctionReference.isValidName(function.name) else {
+            throw LabError.invalidParameter("invalid function name \(function.name)")
+        }
+        let stale = state.withLock { state -> [EnvironmentID] in
+            state.registry.deploy(function)
+            return state.pool.ids(function: function.name, version: "$LATEST")
+        }
+        shutDownSoon(stale, reason: "function updated")
+    }
+
+    /// The configuration of `$LATEST`, a version or an alias's version.
+    public func functionConfiguration(_ functionName: String, qualifier: String? = nil) throws -> (version: String, configuration: FunctionConfiguration) {
+        try state.withLock { state in
+            guard let function = state.registry[functionName] else { throw LabError.functionNotFound(arn(functionName)) }
+            guard let resolved = function.resolve(qualifier) else { throw LabError.functionNotFound(arn(functionName, qualifier: qualifier)) }
+            return resolved
         }
     }
 
@@ -32,15 +57,7 @@ extension Lab {
     public func versions(_ functionName: String) throws -> [VersionInfo] {
         try withFunction(functionName) { function, _ in
             [VersionInfo(version: "$LATEST", configuration: function.latest)]
-                + function.versions.keys.sorted { Int($0)! < Int($1)! }.map { VersionInfo(version: $0, configuration: function.versions[$0]!) }
-        }
-    }
-
-    /// The configuration of `$LATEST`, a version or an alias's version.
-    public func functionConfiguration(_ functionName: String, qualifier: String? = nil) throws -> (version: String, configuration: FunctionConfiguration) {
-        try withFunction(functionName) { function, _ in
-            guard let resolved = function.resolve(qualifier) else { throw LabError.functionNotFound(arn(functionName, qualifier: qualifier)) }
-            return resolved
+                + function.versions.sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map { VersionInfo(version: $0.key, configuration: $0.value) }
         }
     }
 
@@ -59,7 +76,7 @@ extension Lab {
                 throw LabError("ResourceConflictException", status: 409, "Alias already exists: \(arn(functionName, qualifier: name))")
             }
             let alias = AliasConfiguration(name: name, functionVersion: version, description: description,
-                                           aliasARN: arn(functionName, qualifier: name), revisionID: UUID().uuidString.lowercased())
+                                           aliasARN: arn(functionName, qualifier: name), revisionID: RequestID.make().value)
             function.aliases[name] = alias
             return alias
         }
@@ -88,11 +105,11 @@ extension Lab {
             throw LabError("InvalidParameterValueException", status: 400, "ReservedConcurrentExecutions must be greater than or equal to 0")
         }
         return try withFunction(functionName) { function, state in
-            let provisioned = function.provisioned.values.map(\.requested).reduce(0, +)
+            let provisioned = (state.pool.allocations[functionName] ?? [:]).values.map(\.requested).reduce(0, +)
             if executions < provisioned {
                 throw LabError.invalidParameter(" ReservedConcurrentExecutions  \(executions) should not be lower than function's total provisioned concurrency [\(provisioned)].")
             }
-            let otherReserved = state.totalReserved - (function.reservedConcurrency ?? 0)
+            let otherReserved = state.registry.totalReserved - (function.reservedConcurrency ?? 0)
             if configuration.accountConcurrency - otherReserved - executions < configuration.minimumUnreservedConcurrency {
                 throw LabError.invalidParameter("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [\(configuration.minimumUnreservedConcurrency)].")
             }
@@ -113,10 +130,11 @@ extension Lab {
 
     /// Waits until the environment's process is gone (for instance reaped after its idle timeout).
     public func waitUntilGone(_ environmentID: String) async {
+        guard let id = EnvironmentID(environmentID) else { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let present = state.withLock { state -> Bool in
-                guard state.environments[environmentID] != nil else { return false }
-                state.goneWaiters[environmentID, default: []].append(continuation)
+                guard state.pool[id] != nil else { return false }
+                state.goneWaiters[id, default: []].append(continuation)
                 return true
             }
             if !present { continuation.resume() }

@@ -39,7 +39,7 @@ extension Lab {
         guard FunctionReference.isValidName(name) else {
             throw LabError.invalidParameter("1 validation error detected: Value '\(name.prefix(140))' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+")
         }
-        guard state.withLock({ $0.functions[name] == nil }) else {
+        guard state.withLock({ $0.registry[name] == nil }) else {
             throw LabError("ResourceConflictException", status: 409, "Function already exist: \(name)")
         }
         let runtime = settings.runtime ?? "provided.al2023"
@@ -81,25 +81,25 @@ extension Lab {
 
     /// DeleteFunction: a version (with a qualifier) or the whole function, its environments shut down.
     public func deleteFunction(_ name: String, qualifier: String? = nil) throws {
-        let (environments, folders) = try state.withLock { state -> ([String], [String]) in
-            guard var function = state.functions[name] else { throw LabError.functionNotFound(arn(name, qualifier: qualifier)) }
+        let (environments, folders) = try state.withLock { state -> ([EnvironmentID], [String]) in
+            guard var function = state.registry[name] else { throw LabError.functionNotFound(arn(name, qualifier: qualifier)) }
             if let qualifier, qualifier != "$LATEST" {
                 guard let removed = function.versions[qualifier] else { throw LabError.functionNotFound(arn(name, qualifier: qualifier)) }
-                if function.aliases.values.contains(where: { $0.functionVersion == qualifier }) {
-                    throw LabError("ResourceConflictException", status: 409, "Unable to delete version because the following aliases reference it: \(function.aliases.values.filter { $0.functionVersion == qualifier }.map(\.name))")
+                let referencing = function.aliases.values.filter { $0.functionVersion == qualifier }.map(\.name)
+                if !referencing.isEmpty {
+                    throw LabError("ResourceConflictException", status: 409, "Unable to delete version because the following aliases reference it: \(referencing)")
                 }
                 function.versions[qualifier] = nil
-                function.provisioned[qualifier] = nil
-                state.functions[name] = function
-                let ids = state.environments.values.filter { $0.functionName == name && $0.version == qualifier }.map(\.id)
-                let stillUsed = Set(([function.latest] + Array(function.versions.values)).compactMap(\.code?.folder))
-                return (ids, [removed.code?.folder].compactMap { $0 }.filter { !stillUsed.contains($0) })
+                state.pool.allocations[name]?[qualifier] = nil
+                state.registry.restore(function, as: name)
+                let stillUsed = function.codeFolders
+                return (state.pool.ids(function: name, version: qualifier), [removed.code?.folder].compactMap { $0 }.filter { !stillUsed.contains($0) })
             }
-            state.functions[name] = nil
-            let ids = state.environments.values.filter { $0.functionName == name }.map(\.id)
-            return (ids, Array(Set(([function.latest] + Array(function.versions.values)).compactMap(\.code?.folder))))
+            state.registry.remove(name)
+            state.pool.allocations[name] = nil
+            return (state.pool.ids(function: name), Array(function.codeFolders))
         }
-        for id in environments { shutDown(environmentID: id, reason: "function deleted") }
+        shutDownSoon(environments, reason: "function deleted")
         for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
         saveState()
     }
@@ -109,7 +109,7 @@ extension Lab {
     /// new ones run Init, and the configuration is IN_PROGRESS until they are ready.
     @discardableResult
     public func updateAlias(_ name: String, alias aliasName: String, version: String?, description: String?) throws -> AliasConfiguration {
-        let (alias, reallocate) = try withFunction(name) { function, _ -> (AliasConfiguration, Int?) in
+        let (alias, reallocate) = try withFunction(name) { function, state -> (AliasConfiguration, Int?) in
             guard var alias = function.aliases[aliasName] else {
                 throw LabError("ResourceNotFoundException", status: 404, "Cannot find alias arn: \(arn(name, qualifier: aliasName))")
             }
@@ -120,9 +120,9 @@ extension Lab {
                 moved = true
             }
             if let description { alias.description = description }
-            alias.revisionID = UUID().uuidString.lowercased()
+            alias.revisionID = RequestID.make().value
             function.aliases[aliasName] = alias
-            return (alias, moved ? function.provisioned[aliasName]?.requested : nil)
+            return (alias, moved ? state.pool.allocations[name]?[aliasName]?.requested : nil)
         }
         if let executions = reallocate {
             try deleteProvisionedConcurrency(name, qualifier: aliasName)
@@ -134,11 +134,11 @@ extension Lab {
 
     /// DeleteAlias, with the provisioned concurrency put on it.
     public func deleteAlias(_ name: String, alias aliasName: String) throws {
-        let provisioned = try withFunction(name) { function, _ -> Bool in
+        let provisioned = try withFunction(name) { function, state -> Bool in
             guard function.aliases.removeValue(forKey: aliasName) != nil else {
                 throw LabError("ResourceNotFoundException", status: 404, "Cannot find alias arn: \(arn(name, qualifier: aliasName))")
             }
-            return function.provisioned[aliasName] != nil
+            return state.pool.allocations[name]?[aliasName] != nil
         }
         if provisioned { try deleteProvisionedConcurrency(name, qualifier: aliasName) }
         saveState()
@@ -166,7 +166,7 @@ extension Lab {
         guard let mode = bootstrap.unixMode, mode & 0o111 != 0 else {
             throw LabError.invalidParameter("bootstrap in the zip is not executable (its Unix mode is \(bootstrap.unixMode.map { String($0 & 0o777, radix: 8) } ?? "not recorded")). Zip it with mode 0755: on AWS every invoke would fail with Runtime.InvalidEntrypoint (permission denied).")
         }
-        let folder = codeRoot + "/\(function)/\(UUID().uuidString.lowercased())"
+        let folder = codeRoot + "/\(function)/\(RequestID.make().value)"
         do { try archive.unpack(to: folder) } catch {
             try? FileManager.default.removeItem(atPath: folder)
             throw LabError.invalidParameter("Could not unzip uploaded file: \(error)")

@@ -1,8 +1,12 @@
+import EventLoop
 import Foundation
 import Glibc
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import Timing
 
+/// Invoking: an invocation arrives, is routed with the others of its turn, and is handed to a
+/// runtime — or waits for a runtime's `GET /next`, or starts a new environment, or is refused.
 extension Lab {
     /// Invokes a function synchronously (RequestResponse) and returns its answer.
     /// Throws `LabError` for invocation errors (unknown function, throttle); a function that fails
@@ -16,136 +20,173 @@ extension Lab {
         }
     }
 
-    private enum Placement {
-        case handOut(@Sendable (NextAnswer) -> Void, EnvironmentState)
+    /// The same, answered through `completion` (called once, on the lab's loop).
+    public func invoke(_ functionName: String, qualifier: String?, payload: [UInt8],
+                       completion: @escaping @Sendable (Result<InvocationResult, LabError>) -> Void) {
+        let now = Clock.now
+        loop.execute { [self] in
+            arrive(functionName, qualifier: qualifier, payload: payload, receivedAt: now, completion: completion)
+        }
+    }
+
+    // MARK: Routing, a turn at a time
+
+    /// An invocation arrives (on the loop). It is routed at the end of this turn of the loop,
+    /// together with every other that arrived in it: a burst read in one turn is placed before any
+    /// of it runs — and takes the CPU — as on AWS, whose front end never shares CPU with functions.
+    ///
+    /// How long a turn waits for the rest of a burst (`LabConfiguration.burstLinger`): once a
+    /// second invocation has come in the turn, the whole linger; a lone one that comes after a
+    /// quiet spell, while other callers are connected, a quarter of it (it may be the first of a
+    /// burst whose sender shares a CPU with the lab and writes the rest only when the lab waits);
+    /// a lone one in steady traffic, or from the only caller, not at all.
+    func arrive(_ functionName: String, qualifier: String?, payload: [UInt8], receivedAt: Instant = Clock.now, busyCallers: Int = 0,
+                requestID: RequestID? = nil,
+                completion: @escaping @Sendable (Result<InvocationResult, LabError>) -> Void) {
+        let arrivals = self.arrivals
+        if arrivals.value.pending.isEmpty { loop.atTurnEnd { [self] in routeArrivals() } }
+        arrivals.value.pending.append(Arrival(function: functionName, qualifier: qualifier, payload: payload.isEmpty ? Array("{}".utf8) : payload,
+                                              receivedAt: receivedAt, requestID: requestID ?? .make(), completion: completion))
+        let linger = configuration.burstLinger
+        guard linger > .zero else { return }
+        if arrivals.value.pending.count >= 2 {
+            loop.lingerThisTurn(linger)
+        } else if busyCallers >= 2, receivedAt - arrivals.value.lastRouted > .milliseconds(1) {
+            loop.lingerThisTurn(linger / 4)
+        }
+    }
+
+    /// Routes the turn's arrivals in one critical section, then does what it decided: hands events
+    /// to parked runtimes, starts new environments, answers refusals.
+    private func routeArrivals() {
+        let batch = arrivals.value.pending
+        arrivals.value.pending = []
+        let now = Clock.now
+        arrivals.value.lastRouted = now
+        let placements = state.withLock { state in
+            batch.map { place($0, at: now, in: &state) }
+        }
+        for (arrival, placement) in zip(batch, placements) {
+            switch placement {
+            case .refuse(let error):
+                arrival.completion(.failure(error))
+            case .handOut(let handOut):
+                deliver(handOut)
+            case .waitForNext:
+                break
+            case .coldStart(let environment):
+                launch(environment)
+            }
+        }
+    }
+
+    enum Placement {
+        case handOut(HandOut)
         case waitForNext
-        case coldStart(EnvironmentState)
+        case coldStart(Environment)
         case refuse(LabError)
     }
 
-    /// The router at work: reuse an idle environment of this version, or start a new one, or
-    /// throttle. Decided under the lock (`place`), carried out outside it (`carryOut`).
-    public func invoke(_ functionName: String, qualifier: String?, payload: [UInt8],
-                       completion: @escaping @Sendable (Result<InvocationResult, LabError>) -> Void) {
-        let requestID = UUID().uuidString.lowercased()
-        let now = Clock.now
-        let placement = state.withLock { state in
-            place(requestID, functionName, qualifier: qualifier, payload: payload, at: now, completion: completion, in: &state)
-        }
-        carryOut(placement, requestID: requestID, completion: completion)
-    }
-
-    /// Decides where the invocation runs and records it: in flight, its environment assigned or
-    /// registered. Touches nothing outside the state.
-    private func place(_ requestID: String, _ functionName: String, qualifier: String?, payload: [UInt8], at now: Instant,
-                       completion: @escaping @Sendable (Result<InvocationResult, LabError>) -> Void, in state: inout LabState) -> Placement {
+    /// The router at work (`Router.route`, a pure function): reuse an environment with a free slot,
+    /// or start a new one, or throttle — decided and recorded here, under the lock; a parked runtime
+    /// gets its event in the same step.
+    private func place(_ arrival: Arrival, at now: Instant, in state: inout LabState) -> Placement {
         guard !state.stopped else { return .refuse(.service("The lab is stopped.")) }
-        guard let function = state.functions[functionName], let (version, functionConfiguration) = function.resolve(qualifier) else {
-            return .refuse(.functionNotFound(arn(functionName, qualifier: qualifier)))
+        guard let function = state.registry[arrival.function], let (version, configuration) = function.resolve(arrival.qualifier) else {
+            return .refuse(.functionNotFound(arn(arrival.function, qualifier: arrival.qualifier)))
         }
-        let provisionedQualifier = function.provisionedConfiguration(for: qualifier, version: version)
-        let idle = state.idleCandidates(function: functionName, version: version, provisionedQualifier: provisionedQualifier)
-        let limits = Router.Limits(accountConcurrency: configuration.accountConcurrency, totalReserved: state.totalReserved,
+        let provisionedQualifier = state.provisionedQualifier(function: arrival.function, qualifier: arrival.qualifier, version: version)
+        let limits = Router.Limits(accountConcurrency: self.configuration.accountConcurrency, totalReserved: state.registry.totalReserved,
                                    reserved: function.reservedConcurrency)
-        let decision = Router.route(idle: idle, inFlightForFunction: state.inFlightCount(function: functionName),
-                                    inFlightUnreserved: state.inFlightUnreserved(), limits: limits)
-        var invocation = InFlightInvocation(
-            requestID: requestID, functionName: functionName, version: version,
-            invokedARN: arn(functionName, qualifier: qualifier), payload: payload.isEmpty ? Array("{}".utf8) : payload,
-            timeout: functionConfiguration.timeout, receivedAt: now, complete: completion, environmentID: "", coldStart: false)
+        let decision = Router.route(
+            idle: state.pool.candidates(function: arrival.function, version: version, provisionedQualifier: provisionedQualifier),
+            inFlightForFunction: state.invocations.inFlight(function: arrival.function),
+            inFlightUnreserved: state.invocations.inFlightUnreserved(reservedFunctions: state.registry.reservedFunctions), limits: limits)
+        func invocation(on environment: EnvironmentID, coldStart: Bool, spillover: Bool) -> Invocation {
+            Invocation(id: arrival.requestID, function: arrival.function, version: version, invokedARN: arn(arrival.function, qualifier: arrival.qualifier),
+                       payload: arrival.payload, timeout: configuration.timeout, receivedAt: arrival.receivedAt, environment: environment,
+                       coldStart: coldStart, spillover: spillover, completion: arrival.completion)
+        }
         switch decision {
         case .throttle(let reason):
             return .refuse(.throttled(reason))
         case .reuse(let id):
-            // The router proposes only environments in the idle index, so this always succeeds.
-            guard state.assign(requestID, to: id) else { return .refuse(.service("The lab could not route the invocation.")) }
-            invocation.environmentID = id
-            invocation.spillover = provisionedQualifier != nil && state.environments[id]!.provisionedFor == nil
-            state.addInFlight(invocation)
-            // The runtime is parked in `GET /next`: answer it now. Otherwise it is between its
-            // response and its next `next`, and will get this event when that arrives.
-            guard let parked = state.environments[id]!.parkedNext else { return .waitForNext }
-            state.environments[id]!.parkedNext = nil
-            return .handOut(parked, state.environments[id]!)
+            // The router proposes only environments with a free slot, so this always succeeds.
+            guard state.pool.assign(arrival.requestID, to: id) else { return .refuse(.service("The lab could not route the invocation.")) }
+            let spillover = provisionedQualifier != nil && state.pool[id]?.provisionedFor == nil
+            state.invocations.add(invocation(on: id, coldStart: false, spillover: spillover))
+            // A runtime parked in `GET /next` gets it now. Otherwise it is between its response
+            // and its next `next`, and gets this invocation when that arrives.
+            guard let waiter = state.pool.update(id, { $0.parked.isEmpty ? nil : $0.parked.removeFirst() }) ?? nil,
+                  let handOut = handOut(arrival.requestID, to: waiter, at: now, in: &state) else { return .waitForNext }
+            return .handOut(handOut)
         case .coldStart:
             // The scaling rate: a new environment needs a token from the function's bucket.
-            let rate = configuration.scalingRate
-            var bucket = state.scalingBuckets[functionName] ?? ScalingBucket(rate, now: now)
+            let rate = self.configuration.scalingRate
+            var bucket = state.scaling[arrival.function] ?? ScalingBucket(rate, now: now)
             let allowed = bucket.take(rate, now: now)
-            state.scalingBuckets[functionName] = bucket
+            state.scaling[arrival.function] = bucket
             guard allowed else { return .refuse(.throttled("FunctionInvocationRateLimitExceeded")) }
-            let environment = state.newEnvironment(function: functionName, version: version, configuration: functionConfiguration,
-                                                   initializationType: .onDemand, scratchDirectory: scratchDirectory(for:),
-                                                   assigned: requestID)
-            invocation.environmentID = environment.id
-            invocation.coldStart = true
-            invocation.spillover = provisionedQualifier != nil
-            state.addInFlight(invocation)
+            let environment = newEnvironment(function: arrival.function, version: version, configuration: configuration,
+                                             initializationType: .onDemand, in: &state)
+            _ = state.pool.assign(arrival.requestID, to: environment.id)
+            state.invocations.add(invocation(on: environment.id, coldStart: true, spillover: provisionedQualifier != nil))
             return .coldStart(environment)
         }
     }
 
-    /// Does what `place` decided: answers a refusal, hands the event to a parked runtime, or starts
-    /// the new environment — each off the caller's thread where it does real work.
-    private func carryOut(_ placement: Placement, requestID: String, completion: @escaping @Sendable (Result<InvocationResult, LabError>) -> Void) {
-        switch placement {
-        case .refuse(let error):
-            completion(.failure(error))
-        case .waitForNext:
-            break
-        case .handOut(let parked, let environment):
-            dispatch {
-                // Handed out now, not when routed: Duration starts when the runtime gets the event.
-                guard let event = self.state.withLock({ state -> NextEvent? in
-                    // A newer `next` from this runtime may have taken the event meanwhile, or the
-                    // environment died and the invocation moved to another.
-                    guard let invocation = state.inFlight[requestID], invocation.handedOutAt == nil,
-                          invocation.environmentID == environment.id else { return nil }
-                    state.inFlight[requestID]!.startLogged = true
-                    return self.handOut(requestID, in: &state, at: Clock.now)
-                }) else { return parked(.superseded) }
-                self.emit(environment, PlatformLog.start(requestID: requestID, version: environment.version), platform: true)
-                self.armTimeout(requestID: requestID, environmentID: environment.id, after: environment.configuration.timeout)
-                parked(.event(event))
-            }
-        case .coldStart(let environment):
-            // Off the caller's thread (it may be one of the cooperative pool's two).
-            dispatch { self.launch(environment) }
-        }
+    /// Registers a new environment of a function version (not started yet).
+    func newEnvironment(function: String, version: String, configuration: FunctionConfiguration, initializationType: InitializationType,
+                        provisionedFor: String? = nil, in state: inout LabState) -> Environment {
+        state.pool.create(function: function, version: version, configuration: configuration, initializationType: initializationType,
+                          logStreamName: Lab.logStreamName(version: version), scratchDirectory: { "\(scratchBase)/\($0)" },
+                          provisionedFor: provisionedFor)
     }
 
-    /// Routes a burst before any of it runs: invocations routed inside `body` on this thread are
-    /// placed at once (counts, environments reserved), but their events are handed out and their
-    /// environments started only when `body` returns. The Invoke API wraps each turn of its loop
-    /// in this, so the first calls of a burst cannot start running — and take the CPU — while the
-    /// rest of the burst is still being read. On AWS the front end never shares CPU with functions.
-    public func routingBurst(_ body: () -> Void) {
-        burst.withLock { $0 = (pthread_self(), []) }
-        body()
-        let actions = burst.withLock { burst -> [@Sendable () -> Void] in
-            defer { burst = (nil, []) }
-            return burst.actions
-        }
-        for action in actions { action() }
+    // MARK: Hand-out
+
+    /// An invocation handed to a runtime: what to write to it, and what to start.
+    struct HandOut {
+        let waiter: NextWaiter
+        let event: NextEvent
+        let timer: LoopTimer
+        let remaining: Duration
+        let function: String
+        let version: String
+        let environment: EnvironmentID
     }
 
-    /// Runs `action` now, or at the end of the burst this thread is routing.
-    private func dispatch(_ action: @escaping @Sendable () -> Void) {
-        let deferred = burst.withLock { burst -> Bool in
-            guard let owner = burst.owner, pthread_equal(owner, pthread_self()) != 0 else { return false }
-            burst.actions.append(action)
-            return true
-        }
-        if !deferred { action() }
+    /// Marks the invocation handed out on `waiter`'s connection and builds the event; its timeout
+    /// timer is reserved now, so it is recorded in the same step, and armed by `deliver`. Runs on
+    /// the loop, under the lock. Nil if the invocation is no longer there.
+    func handOut(_ id: RequestID, to waiter: NextWaiter, at now: Instant, in state: inout LabState) -> HandOut? {
+        let timer = loop.reserveTimer()
+        guard let invocation = state.invocations.update(id, { invocation -> Invocation? in
+            invocation.handOut(at: now, connection: waiter.connection, timer: timer) ? invocation : nil
+        }) ?? nil else { return nil }
+        // Duration runs from the hand-out, or from the spawn of an Init re-run inside it.
+        let remaining = max(.milliseconds(1), invocation.timeout - invocation.duration(at: now))
+        let event = NextEvent(requestID: id.value, deadlineMs: Lab.epochMilliseconds() + Int64(remaining.milliseconds),
+                              invokedARN: invocation.invokedARN, traceID: Lab.traceID(), payload: invocation.payload)
+        return HandOut(waiter: waiter, event: event, timer: timer, remaining: remaining, function: invocation.function,
+                       version: invocation.version, environment: invocation.environment)
     }
 
-    /// Marks the invocation as handed to the runtime and builds what `GET /next` answers.
-    func handOut(_ requestID: String, in state: inout LabState, at now: Instant) -> NextEvent {
-        state.inFlight[requestID]!.handedOutAt = now
-        let invocation = state.inFlight[requestID]!
-        let deadline = Int64(Date().timeIntervalSince1970 * 1000) + Int64(invocation.timeout.milliseconds)
-        return NextEvent(requestID: requestID, deadlineMs: deadline, invokedARN: invocation.invokedARN,
-                       traceID: Lab.traceID(), payload: invocation.payload)
+    /// Writes the event to the runtime, arms the invocation's timeout, and logs its START (on the loop).
+    func deliver(_ handOut: HandOut) {
+        emit(function: handOut.function, environment: handOut.environment,
+             PlatformLog.start(requestID: handOut.event.requestID, version: handOut.version), platform: true)
+        let id = RequestID(handOut.event.requestID)
+        loop.schedule(handOut.timer, after: handOut.remaining) { [weak self] in self?.timeOut(id) }
+        handOut.waiter.responder.respond(handOut.event.response)
+    }
+
+    // MARK: The event's details
+
+    static func epochMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
     /// An X-Ray trace header: `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0`
@@ -169,19 +210,41 @@ extension Lab {
         let day = String(format: "%04d/%02d/%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
         return "\(day)/[\(version)]\(String(UInt64.random(in: 0...UInt64.max), radix: 16))\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
     }
+}
 
-    func armTimeout(requestID: String, environmentID: String, after timeout: Duration) {
-        let token = deadlines.after(timeout) { [weak self] in
-            guard let self else { return }
-            // Off the deadline thread: finishing a timed-out invocation does real work.
-            DispatchQueue.global().async { self.timeOut(requestID: requestID, environmentID: environmentID) }
-        }
-        let finished = state.withLock { state -> Bool in
-            // Gone, or moved to another environment meanwhile: this timer has nothing to time.
-            guard state.inFlight[requestID]?.environmentID == environmentID else { return true }
-            state.inFlight[requestID]!.timeoutToken = token
-            return false
-        }
-        if finished { deadlines.cancel(token) }
+/// One invocation waiting for its turn to be routed.
+struct Arrival {
+    let function: String
+    let qualifier: String?
+    let payload: [UInt8]
+    let receivedAt: Instant
+    /// A new one, or an asynchronous event's own when this is an attempt of it.
+    let requestID: RequestID
+    let completion: @Sendable (Result<InvocationResult, LabError>) -> Void
+}
+
+/// The invocations of the loop's current turn, and when the last turn routed some.
+struct Arrivals {
+    var pending: [Arrival] = []
+    var lastRouted: Instant = .now
+}
+
+/// The event as the runtime receives it in answer to `GET /next`
+/// (chapters/aws-facts.md#next-event-headers).
+struct NextEvent: Sendable {
+    let requestID: String
+    let deadlineMs: Int64
+    let invokedARN: String
+    let traceID: String
+    let payload: [UInt8]
+
+    var response: HTTPResponse {
+        HTTPResponse(status: 200, headers: [
+            AmazonHeaders.requestID: requestID,
+            AmazonHeaders.deadline: String(deadlineMs),
+            AmazonHeaders.invokedFunctionARN: invokedARN,
+            AmazonHeaders.traceID: traceID,
+            "Content-Type": "application/json",
+        ], body: payload)
     }
 }

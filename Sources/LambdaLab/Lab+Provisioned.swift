@@ -16,78 +16,76 @@ extension Lab {
         guard executions >= 1 else {
             throw LabError("ValidationException", status: 400, "1 validation error detected: Value '\(executions)' at 'provisionedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 1")
         }
-        let (config, toStart, toStop) = try withFunction(functionName) { function, state -> (ProvisionedConcurrencyConfig, [EnvironmentState], [String]) in
+        let (config, toStart, toStop, settled) = try state.withLock { state -> (ProvisionedConcurrencyConfig, [Environment], [EnvironmentID], ProvisionedReadiness?) in
+            guard let function = state.registry[functionName] else { throw LabError.functionNotFound(arn(functionName)) }
             guard let (version, configuration) = function.resolve(qualifier) else { throw LabError.functionNotFound(arn(functionName, qualifier: qualifier)) }
-            if function.aliases[qualifier] != nil, function.provisioned[version] != nil {
+            let allocations = state.pool.allocations[functionName] ?? [:]
+            if function.aliases[qualifier] != nil, allocations[version] != nil {
                 throw LabError("ResourceConflictException", status: 409, "Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version")
             }
             if function.versions[qualifier] != nil,
-               function.aliases.values.contains(where: { $0.functionVersion == qualifier && function.provisioned[$0.name] != nil }) {
+               function.aliases.values.contains(where: { $0.functionVersion == qualifier && allocations[$0.name] != nil }) {
                 throw LabError("ResourceConflictException", status: 409, "Version is pointed by a Provisioned Concurrency alias")
             }
-            let others = function.provisioned.filter { $0.key != qualifier }.values.map(\.requested).reduce(0, +)
+            let others = allocations.filter { $0.key != qualifier }.values.map(\.requested).reduce(0, +)
             if let reserved = function.reservedConcurrency, others + executions > reserved {
                 throw LabError.invalidParameter("Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function")
             }
             if function.reservedConcurrency == nil {
-                let provisionedElsewhere = state.functions.filter { $0.key != functionName }.values
-                    .flatMap { $0.provisioned.values.map(\.requested) }.reduce(0, +)
-                let unreserved = self.configuration.accountConcurrency - state.totalReserved - provisionedElsewhere - others - executions
+                let unreserved = self.configuration.accountConcurrency - state.registry.totalReserved
+                    - state.provisionedTotal(excluding: (functionName, qualifier)) - executions
                 if unreserved < self.configuration.minimumUnreservedConcurrency {
                     throw LabError.invalidParameter("Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [\(self.configuration.minimumUnreservedConcurrency)].")
                 }
             }
             // A new request replaces the old one (AWS: updates while IN_PROGRESS replace it).
-            var provisioned = function.provisioned[qualifier] ?? ProvisionedState(requested: executions, version: version)
-            provisioned.requested = executions
-            provisioned.version = version
-            provisioned.status = .inProgress
-            provisioned.statusReason = nil
-            provisioned.lastModified = Date()
-            provisioned.history = [.init(status: .inProgress, afterMs: 0)]
-            var toStop: [String] = []
-            while provisioned.environmentIDs.count > executions {
-                let surplus = provisioned.environmentIDs.first { !provisioned.ready.contains($0) } ?? provisioned.environmentIDs.first!
-                provisioned.environmentIDs.remove(surplus)
-                provisioned.ready.remove(surplus)
+            var allocation = allocations[qualifier] ?? ProvisionedAllocation(requested: executions, version: version)
+            allocation.requested = executions
+            allocation.version = version
+            allocation.status = .inProgress
+            allocation.statusReason = nil
+            allocation.lastModified = Date()
+            allocation.history = [.init(status: .inProgress, afterMs: 0)]
+            var toStop: [EnvironmentID] = []
+            while allocation.environmentIDs.count > executions {
+                guard let surplus = allocation.environmentIDs.first(where: { !allocation.ready.contains($0) }) ?? allocation.environmentIDs.first else { break }
+                allocation.environmentIDs.remove(surplus)
+                allocation.ready.remove(surplus)
                 toStop.append(surplus)
             }
-            var toStart: [EnvironmentState] = []
-            while provisioned.environmentIDs.count < executions {
-                let environment = newProvisionedEnvironment(functionName: functionName, version: version, configuration: configuration,
-                                                            qualifier: qualifier, in: &state)
-                provisioned.environmentIDs.insert(environment.id)
+            var toStart: [Environment] = []
+            while allocation.environmentIDs.count < executions {
+                let environment = newEnvironment(function: functionName, version: version, configuration: configuration,
+                                                 initializationType: .provisionedConcurrency, provisionedFor: qualifier, in: &state)
+                allocation.environmentIDs.insert(environment.id)
                 toStart.append(environment)
             }
-            function.provisioned[qualifier] = provisioned
-            return (publicConfig(qualifier, provisioned), toStart, toStop)
+            state.pool.allocations[functionName, default: [:]][qualifier] = allocation
+            // Fewer than before, all ready: READY at once.
+            let settled = toStart.isEmpty ? settleIfReady(functionName, qualifier, in: &state) : nil
+            return (allocation.config(qualifier: qualifier), toStart, toStop, settled)
         }
-        for id in toStop { shutDown(environmentID: id, reason: "provisioned concurrency lowered") }
+        shutDownSoon(toStop, reason: "provisioned concurrency lowered")
         for environment in toStart { launch(environment) }
-        if toStart.isEmpty { checkProvisionedReady(functionName, qualifier: qualifier) }
+        settled?.resume()
         return config
-    }
-
-    private func newProvisionedEnvironment(functionName: String, version: String, configuration: FunctionConfiguration,
-                                           qualifier: String, in state: inout LabState) -> EnvironmentState {
-        state.newEnvironment(function: functionName, version: version, configuration: configuration,
-                             initializationType: .provisionedConcurrency, scratchDirectory: scratchDirectory(for:),
-                             provisionedFor: qualifier)
     }
 
     public func provisionedConcurrency(_ functionName: String, qualifier: String?) throws -> ProvisionedConcurrencyConfig {
         guard let qualifier, qualifier != "$LATEST" else {
             throw LabError.invalidParameter("The function resource provided must be an alias or a published version.")
         }
-        return try withFunction(functionName) { function, _ in
-            guard let provisioned = function.provisioned[qualifier] else { throw Lab.noProvisionedConfig }
-            return publicConfig(qualifier, provisioned)
+        return try state.withLock { state in
+            guard state.registry[functionName] != nil else { throw LabError.functionNotFound(arn(functionName)) }
+            guard let allocation = state.pool.allocations[functionName]?[qualifier] else { throw Lab.noProvisionedConfig }
+            return allocation.config(qualifier: qualifier)
         }
     }
 
     public func provisionedConcurrencyConfigs(_ functionName: String) throws -> [ProvisionedConcurrencyConfig] {
-        try withFunction(functionName) { function, _ in
-            function.provisioned.keys.sorted().map { publicConfig($0, function.provisioned[$0]!) }
+        try state.withLock { state in
+            guard state.registry[functionName] != nil else { throw LabError.functionNotFound(arn(functionName)) }
+            return (state.pool.allocations[functionName] ?? [:]).sorted { $0.key < $1.key }.map { $0.value.config(qualifier: $0.key) }
         }
     }
 
@@ -96,11 +94,12 @@ extension Lab {
         guard let qualifier, qualifier != "$LATEST" else {
             throw LabError.invalidParameter("The function resource provided must be an alias or a published version.")
         }
-        let ids = try withFunction(functionName) { function, _ -> Set<String> in
-            guard let provisioned = function.provisioned.removeValue(forKey: qualifier) else { throw Lab.noProvisionedConfig }
-            return provisioned.environmentIDs
+        let ids = try state.withLock { state -> Set<EnvironmentID> in
+            guard state.registry[functionName] != nil else { throw LabError.functionNotFound(arn(functionName)) }
+            guard let allocation = state.pool.allocations[functionName]?.removeValue(forKey: qualifier) else { throw Lab.noProvisionedConfig }
+            return allocation.environmentIDs
         }
-        for id in ids { shutDown(environmentID: id, reason: "provisioned concurrency deleted") }
+        shutDownSoon(Array(ids), reason: "provisioned concurrency deleted")
     }
 
     /// Waits until the configuration leaves IN_PROGRESS (READY, or FAILED) and returns it.
@@ -109,9 +108,9 @@ extension Lab {
         if current.status != .inProgress { return current }
         return await withCheckedContinuation { continuation in
             let settled = state.withLock { state -> ProvisionedConcurrencyConfig? in
-                guard let provisioned = state.functions[functionName]?.provisioned[qualifier] else { return current }
-                if provisioned.status != .inProgress { return publicConfig(qualifier, provisioned) }
-                state.functions[functionName]!.provisioned[qualifier]!.waiters.append(continuation)
+                guard let allocation = state.pool.allocations[functionName]?[qualifier] else { return current }
+                if allocation.status != .inProgress { return allocation.config(qualifier: qualifier) }
+                state.pool.allocations[functionName]?[qualifier]?.waiters.append(continuation)
                 return nil
             }
             if let settled { continuation.resume(returning: settled) }
@@ -121,73 +120,63 @@ extension Lab {
     static let noProvisionedConfig = LabError("ProvisionedConcurrencyConfigNotFoundException", status: 404,
                                               "No Provisioned Concurrency Config found for this function")
 
-    func publicConfig(_ qualifier: String, _ provisioned: ProvisionedState) -> ProvisionedConcurrencyConfig {
-        ProvisionedConcurrencyConfig(
-            qualifier: qualifier, requested: provisioned.requested, allocated: provisioned.ready.count,
-            available: provisioned.ready.count, status: provisioned.status, statusReason: provisioned.statusReason,
-            lastModified: ProvisionedConcurrencyConfig.lastModified(provisioned.lastModified), history: provisioned.history)
-    }
-
     // MARK: Hooks from the environment lifecycle
 
-    /// A runtime parked in `GET /next` with nothing to do: if it was provisioned and this is the
-    /// end of its Init, it now counts as allocated.
-    func provisionedEnvironmentReady(_ environmentID: String) {
-        let owner = state.withLock { state -> (String, String)? in
-            guard let environment = state.environments[environmentID], let qualifier = environment.provisionedFor,
-                  state.functions[environment.functionName]?.provisioned[qualifier]?.environmentIDs.contains(environmentID) == true
-            else { return nil }
-            state.functions[environment.functionName]!.provisioned[qualifier]!.ready.insert(environmentID)
-            return (environment.functionName, qualifier)
-        }
-        if let (function, qualifier) = owner { checkProvisionedReady(function, qualifier: qualifier) }
+    /// An environment finished Init: if it was provisioned, it now counts as allocated. Under the lock.
+    func provisionedReady(_ id: EnvironmentID, in state: inout LabState) -> ProvisionedReadiness? {
+        guard let environment = state.pool[id], let qualifier = environment.provisionedFor,
+              state.pool.allocations[environment.function]?[qualifier]?.environmentIDs.contains(id) == true else { return nil }
+        state.pool.allocations[environment.function]?[qualifier]?.ready.insert(id)
+        return settleIfReady(environment.function, qualifier, in: &state)
     }
 
     /// A provisioned environment ended. During allocation that fails the configuration; once READY
-    /// the lab starts a replacement, as AWS keeps the allocation whole.
-    /// `replace: false` for an environment that could not even start: another would fail the same way.
-    func provisionedEnvironmentFailed(_ environmentID: String, reason: String, replace: Bool = true) {
-        let replacement = state.withLock { state -> EnvironmentState? in
-            for (name, function) in state.functions {
-                for (qualifier, provisioned) in function.provisioned where provisioned.environmentIDs.contains(environmentID) {
-                    state.functions[name]!.provisioned[qualifier]!.environmentIDs.remove(environmentID)
-                    state.functions[name]!.provisioned[qualifier]!.ready.remove(environmentID)
-                    if state.stopped || !replace && provisioned.status != .inProgress { return nil }
-                    if provisioned.status == .inProgress {
-                        settle(&state, function: name, qualifier: qualifier, status: .failed, reason: "Environment failed during Init: \(reason)")
-                        return nil
+    /// the lab starts a replacement, as AWS keeps the allocation whole. `replace: false` for an
+    /// environment that could not even start: another would fail the same way. From the loop.
+    func provisionedEnvironmentFailed(_ id: EnvironmentID, reason: String, replace: Bool = true) {
+        let (replacement, settled) = state.withLock { state -> (Environment?, ProvisionedReadiness?) in
+            for (function, allocations) in state.pool.allocations {
+                for (qualifier, allocation) in allocations where allocation.environmentIDs.contains(id) {
+                    state.pool.allocations[function]?[qualifier]?.environmentIDs.remove(id)
+                    state.pool.allocations[function]?[qualifier]?.ready.remove(id)
+                    if state.stopped || !replace && allocation.status != .inProgress { return (nil, nil) }
+                    if allocation.status == .inProgress {
+                        let settled = (state.pool.allocations[function]?[qualifier]?
+                            .settle(.failed, reason: "Environment failed during Init: \(reason)", qualifier: qualifier))
+                        return (nil, settled.map(ProvisionedReadiness.init))
                     }
-                    guard let configuration = function.resolve(provisioned.version)?.configuration else { return nil }
-                    let environment = newProvisionedEnvironment(functionName: name, version: provisioned.version, configuration: configuration,
-                                                                qualifier: qualifier, in: &state)
-                    state.functions[name]!.provisioned[qualifier]!.environmentIDs.insert(environment.id)
-                    return environment
+                    guard let configuration = state.registry[function]?.resolve(allocation.version)?.configuration else { return (nil, nil) }
+                    let environment = newEnvironment(function: function, version: allocation.version, configuration: configuration,
+                                                     initializationType: .provisionedConcurrency, provisionedFor: qualifier, in: &state)
+                    state.pool.allocations[function]?[qualifier]?.environmentIDs.insert(environment.id)
+                    return (environment, nil)
                 }
             }
-            return nil
+            return (nil, nil)
         }
+        settled?.resume()
         if let replacement { launch(replacement) }
     }
 
-    private func checkProvisionedReady(_ functionName: String, qualifier: String) {
-        state.withLock { state in
-            guard let provisioned = state.functions[functionName]?.provisioned[qualifier], provisioned.status == .inProgress,
-                  provisioned.ready.count >= provisioned.requested else { return }
-            settle(&state, function: functionName, qualifier: qualifier, status: .ready, reason: nil)
-        }
+    /// READY once every requested environment finished Init.
+    private func settleIfReady(_ function: String, _ qualifier: String, in state: inout LabState) -> ProvisionedReadiness? {
+        guard let allocation = state.pool.allocations[function]?[qualifier], allocation.status == .inProgress,
+              allocation.ready.count >= allocation.requested else { return nil }
+        return (state.pool.allocations[function]?[qualifier]?.settle(.ready, reason: nil, qualifier: qualifier)).map(ProvisionedReadiness.init)
+    }
+}
+
+/// Callers of `waitForProvisionedConcurrency` to wake once the lock is released.
+struct ProvisionedReadiness {
+    let waiters: [CheckedContinuation<ProvisionedConcurrencyConfig, Never>]
+    let config: ProvisionedConcurrencyConfig
+
+    init(_ settled: (waiters: [CheckedContinuation<ProvisionedConcurrencyConfig, Never>], config: ProvisionedConcurrencyConfig)) {
+        waiters = settled.waiters
+        config = settled.config
     }
 
-    /// Moves a configuration out of IN_PROGRESS and wakes whoever waits for that.
-    private func settle(_ state: inout LabState, function: String, qualifier: String, status: ProvisionedConcurrencyStatus, reason: String?) {
-        var provisioned = state.functions[function]!.provisioned[qualifier]!
-        provisioned.status = status
-        provisioned.statusReason = reason
-        let elapsed = Date().timeIntervalSince(provisioned.lastModified) * 1000
-        provisioned.history.append(.init(status: status, afterMs: elapsed))
-        let waiters = provisioned.waiters
-        provisioned.waiters = []
-        state.functions[function]!.provisioned[qualifier] = provisioned
-        let config = publicConfig(qualifier, provisioned)
-        DispatchQueue.global().async { for waiter in waiters { waiter.resume(returning: config) } }
+    func resume() {
+        for waiter in waiters { waiter.resume(returning: config) }
     }
 }

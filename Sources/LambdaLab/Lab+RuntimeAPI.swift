@@ -1,148 +1,129 @@
 import Foundation
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import Timing
 
-/// The lab's side of the Runtime API: what each environment's endpoint does with a request.
-/// Status codes and error bodies follow AWS's reference emulator
+/// The lab's side of the Runtime API: what each environment's endpoint does with a request, on
+/// the loop. Status codes and error bodies follow AWS's reference emulator
 /// (chapters/aws-facts.md#runtime-api-endpoints, #runtime-api-errors).
 extension Lab {
     /// The largest response a runtime may post: 6 MB + 100 bytes, as RIE
     /// (chapters/aws-facts.md#runtime-api-errors).
     static let maxResponseBytes = 6 * 1024 * 1024 + 100
+    /// How many `GET /next` one environment may park: AWS's reference emulator refuses the
+    /// 10,000th with `Runtime.TooManyIdleRuntimes` (chapters/aws-facts.md#lambda-managed-instances).
+    static let maxParkedNexts = 10_000
 
     private enum NextStep {
-        case answer(NextEvent, EnvironmentState, remaining: Duration?)
+        case answer(HandOut)
         case parked
-        case supersede(@Sendable (NextAnswer) -> Void)
         case refuse(HTTPResponse)
     }
 
-    /// `GET /runtime/invocation/next`: the first one ends the Init phase; later ones park until an
-    /// invocation is assigned to this environment, and are answered by whoever assigns it.
-    func runtimeNext(environmentID: String, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+    /// `GET /runtime/invocation/next`: the first one ends the Init phase. Each is given an
+    /// invocation assigned to this environment and not yet handed out, or parks until one is —
+    /// answered then by whoever assigns it. A runtime may park more than its slots: the lab parks
+    /// them all and never assigns more invocations than the slots, as AWS does.
+    func runtimeNext(_ id: EnvironmentID, _ responder: HTTPResponder) {
+        let io = self.io.value[id]
         // What the process printed so far belongs before what comes next (Init's output before START).
-        state.withLock { $0.environments[environmentID]?.output }?.drain { line in self.functionOutput(environmentID: environmentID, line) }
+        let printed = io?.output.drain() ?? []
         let now = Clock.now
-        let step = state.withLock { state -> NextStep in
-            guard let current = state.environments[environmentID], current.phase != .shuttingDown else {
-                return .refuse(Lab.runtimeError(500, "Runtime.ShuttingDown", "The execution environment is shutting down."))
+        var cpuTime: Duration?
+        if let io, !io.initEnded {
+            io.initEnded = true
+            cpuTime = io.process.cpuTime()
+        }
+        let waiter = NextWaiter(responder: responder)
+        var readiness: ProvisionedReadiness?
+        let (step, emitted) = state.withLock { state -> (NextStep, [EmittedLine]) in
+            let emitted = absorb(printed, from: id, in: &state)
+            guard let environment = state.pool[id], !environment.isShuttingDown else {
+                return (.refuse(RuntimeEndpoint.error(500, "Runtime.ShuttingDown", "The execution environment is shutting down.")), emitted)
             }
             // Init ends when the runtime first asks for work (chapters/aws-facts.md#init-phase).
-            if current.phase == .initializing { _ = state.endInit(environmentID, at: now, cpuTime: current.process?.cpuTime()) }
-            let environment = state.environments[environmentID]!
-            if environment.phase == .invoking, let requestID = environment.assigned, let invocation = state.inFlight[requestID] {
-                if invocation.handedOutAt != nil {
-                    return .refuse(Lab.runtimeError(403, "InvalidStateTransition",
-                        "State transition from Running to Ready failed for runtime. Error: the invocation \(requestID) has not been answered."))
-                }
-                state.inFlight[requestID]!.startLogged = true
-                let event = handOut(requestID, in: &state, at: now)
-                if environment.suppressedInit, let spawnedAt = environment.spawnedAt {
-                    // The re-run Init belongs to the invocation: Duration starts at the spawn.
-                    state.inFlight[requestID]!.handedOutAt = spawnedAt
-                    return .answer(event, environment, remaining: environment.configuration.timeout - (now - spawnedAt))
-                }
-                return .answer(event, environment, remaining: nil)
+            if environment.phase == .initializing {
+                _ = state.pool.endInit(id, at: now, cpuTime: cpuTime)
+                readiness = provisionedReady(id, in: &state)
             }
-            // A runtime that asks again (a new connection after a lost one) replaces its parked
-            // request; the old one is answered, not left waiting for ever.
-            let older = state.environments[environmentID]!.parkedNext
-            state.environments[environmentID]!.parkedNext = { answer in
-                switch answer {
-                case .event(let event): respond(event.response)
-                case .stop: respond(Lab.runtimeError(500, "Runtime.ShuttingDown", "The execution environment is shutting down."))
-                case .superseded: respond(Lab.runtimeError(400, "InvalidStateTransition", "A newer next request from this runtime replaced this one."))
-                }
+            let invocations = state.pool[id]?.invocations ?? []
+            if let waiting = invocations.first(where: { state.invocations[$0]?.isHandedOut == false }),
+               let handOut = handOut(waiting, to: waiter, at: now, in: &state) {
+                return (.answer(handOut), emitted)
             }
-            if let older { return .supersede(older) }
-            return .parked
+            guard environment.parked.count < Self.maxParkedNexts else {
+                return (.refuse(RuntimeEndpoint.error(500, "Runtime.TooManyIdleRuntimes", "Too many idle runtimes.")), emitted)
+            }
+            state.pool.update(id) { $0.parked.append(waiter) }
+            return (.parked, emitted)
         }
+        write(emitted)
         switch step {
-        case .refuse(let response):
-            respond(response)
-        case .answer(let event, let environment, let remaining):
-            emit(environment, PlatformLog.start(requestID: event.requestID, version: environment.version), platform: true)
-            armTimeout(requestID: event.requestID, environmentID: environmentID, after: max(.milliseconds(1), remaining ?? environment.configuration.timeout))
-            respond(event.response)
-        case .parked:
-            provisionedEnvironmentReady(environmentID)
-        case .supersede(let older):
-            older(.superseded)
+        case .refuse(let response): responder.respond(response)
+        case .answer(let handOut): deliver(handOut)
+        case .parked: break
         }
-    }
-
-    /// The runtime sent a body over the 16 MB the lab reads: the invocation fails as AWS fails one
-    /// whose response is too large, instead of waiting for its timeout.
-    func runtimeSentTooMuch(environmentID: String) {
-        let requestID = state.withLock { state -> String? in
-            guard let requestID = state.environments[environmentID]?.assigned, state.inFlight[requestID]?.handedOutAt != nil else { return nil }
-            return requestID
-        }
-        guard let requestID else { return }
-        let message = "Response payload size exceeded maximum allowed payload size (\(Lab.maxResponseBytes) bytes)."
-        finishInvocation(requestID: requestID, environmentID: environmentID,
-                         outcome: .failed(type: "Function.ResponseSizeTooLarge",
-                                          payload: Array(AWSErrorBody.function(type: "Function.ResponseSizeTooLarge", message: message).utf8)))
+        readiness?.resume()
     }
 
     /// `POST /runtime/invocation/{id}/response`.
-    func runtimeResponse(environmentID: String, requestID: String, body: [UInt8]) -> HTTPResponse {
-        if let refusal = checkActive(environmentID: environmentID, requestID: requestID) { return refusal }
-        if body.count > Lab.maxResponseBytes {
-            let message = "Response payload size exceeded maximum allowed payload size (\(Lab.maxResponseBytes) bytes)."
-            finishInvocation(requestID: requestID, environmentID: environmentID,
-                             outcome: .failed(type: "Function.ResponseSizeTooLarge",
-                                              payload: Array(AWSErrorBody.function(type: "Function.ResponseSizeTooLarge", message: message).utf8)))
-            return Lab.runtimeError(413, "RequestEntityTooLarge", "Exceeded maximum allowed payload size (\(Lab.maxResponseBytes) bytes).")
+    func runtimeResponse(_ environment: EnvironmentID, _ id: RequestID, body: [UInt8], _ responder: HTTPResponder) {
+        if body.count > Self.maxResponseBytes {
+            let message = "Response payload size exceeded maximum allowed payload size (\(Self.maxResponseBytes) bytes)."
+            if let refusal = finish(id, in: environment, .error("Function.ResponseSizeTooLarge", message), fromRuntime: true) {
+                return responder.respond(refusal)
+            }
+            return responder.respond(RuntimeEndpoint.error(413, "RequestEntityTooLarge", "Exceeded maximum allowed payload size (\(Self.maxResponseBytes) bytes)."))
         }
-        finishInvocation(requestID: requestID, environmentID: environmentID, outcome: .succeeded(body))
-        return .json(202, #"{"status":"OK"}"#)
+        // The caller is answered first (inside `finish`), then the runtime gets its 202.
+        responder.respond(finish(id, in: environment, .succeeded(body), fromRuntime: true) ?? RuntimeEndpoint.accepted)
     }
 
     /// `POST /runtime/invocation/{id}/error`: the handler failed; the environment stays.
     /// The type comes from the body, else from `Lambda-Runtime-Function-Error-Type` (awslambdaric
     /// sends only the body; Tests/interop/interop.py `test_handler_exception` relies on it).
-    func runtimeInvocationError(environmentID: String, requestID: String, headers: HTTPHeaders, body: [UInt8]) -> HTTPResponse {
-        if let refusal = checkActive(environmentID: environmentID, requestID: requestID) { return refusal }
-        let (type, payload) = Lab.errorPayload(headers: headers, body: body)
-        finishInvocation(requestID: requestID, environmentID: environmentID, outcome: .failed(type: type, payload: payload))
-        return .json(202, #"{"status":"OK"}"#)
+    func runtimeInvocationError(_ environment: EnvironmentID, _ id: RequestID, headers: HTTPHeaders, body: [UInt8], _ responder: HTTPResponder) {
+        let (type, payload) = Self.errorPayload(headers: headers, body: body)
+        responder.respond(finish(id, in: environment, .failed(type: type, payload: payload), fromRuntime: true) ?? RuntimeEndpoint.accepted)
     }
 
-    /// `POST /runtime/init/error`: Init failed. The error goes to the invocation waiting for this
+    /// `POST /runtime/init/error`: Init failed. The error goes to the invocations waiting for this
     /// environment, and the environment is discarded (chapters/aws-facts.md#timeouts-and-crashes).
-    func runtimeInitError(environmentID: String, headers: HTTPHeaders, body: [UInt8]) -> HTTPResponse {
-        let (type, payload) = Lab.errorPayload(headers: headers, body: body)
+    func runtimeInitError(_ id: EnvironmentID, headers: HTTPHeaders, body: [UInt8]) -> HTTPResponse {
+        let (type, payload) = Self.errorPayload(headers: headers, body: body)
         let now = Clock.now
-        let check = state.withLock { state -> (initializing: Bool, assigned: String?) in
-            guard let environment = state.environments[environmentID], environment.phase == .initializing else { return (false, nil) }
-            state.beginShutdown(environmentID)   // so an Init timeout cannot act on it too
-            state.environments[environmentID]!.initDuration = now - (environment.spawnedAt ?? now)
-            if let assigned = environment.assigned { state.inFlight[assigned]?.handedOutAt = now }
-            return (true, environment.assigned)
+        let waiting = state.withLock { state -> [RequestID]? in
+            guard let environment = state.pool[id], environment.phase == .initializing else { return nil }
+            state.pool.beginShutdown(id)   // so an Init timeout cannot act on it too
+            state.pool.update(id) { $0.initDuration = now - (environment.spawnedAt ?? now) }
+            return environment.invocations
         }
-        guard check.initializing else {
-            return Lab.runtimeError(403, "InvalidStateTransition", "State transition from Running to InitError failed for runtime.")
+        guard let waiting else {
+            return RuntimeEndpoint.error(403, "InvalidStateTransition", "State transition from Running to InitError failed for runtime.")
         }
-        if let assigned = check.assigned {
-            finishInvocation(requestID: assigned, environmentID: environmentID, outcome: .failed(type: type, payload: payload), discardEnvironment: true)
-        }
-        provisionedEnvironmentFailed(environmentID, reason: type)
-        shutDown(environmentID: environmentID, reason: "init error \(type)")
-        return .json(202, #"{"status":"OK"}"#)
+        for invocation in waiting { finish(invocation, in: id, .failed(type: type, payload: payload)) }
+        provisionedEnvironmentFailed(id, reason: type)
+        shutDown(id, reason: "init error \(type)")
+        return RuntimeEndpoint.accepted
     }
 
-    /// A response or error must name the invocation this environment is running
-    /// (chapters/aws-facts.md#runtime-api-errors).
-    private func checkActive(environmentID: String, requestID: String) -> HTTPResponse? {
+    /// The runtime sent a body over the 16 MB the lab reads: its invocation fails as AWS fails one
+    /// whose response is too large, instead of waiting for its timeout.
+    func runtimeSentTooMuch(_ id: EnvironmentID) {
+        let running = state.withLock { state in
+            state.pool[id]?.invocations.first { state.invocations[$0]?.isHandedOut == true }
+        }
+        guard let running else { return }
+        let message = "Response payload size exceeded maximum allowed payload size (\(Self.maxResponseBytes) bytes)."
+        finish(running, in: id, .error("Function.ResponseSizeTooLarge", message))
+    }
+
+    /// A Runtime API connection ended: its parked `next`s go with it, and how it ended is kept —
+    /// whether an event written to it can have been read (see `processExited`).
+    func runtimeConnectionEnded(_ id: EnvironmentID, connection: Int, _ ending: HTTPServer.Ending) {
+        io.value[id]?.connectionEndings[connection] = ending
         state.withLock { state in
-            guard let invocation = state.inFlight[requestID], invocation.environmentID == environmentID else {
-                return Lab.runtimeError(400, "InvalidRequestID", "Invalid request ID")
-            }
-            if invocation.handedOutAt == nil {
-                return Lab.runtimeError(403, "InvalidStateTransition", "State transition from Ready to ResponseSent failed for runtime.")
-            }
-            return nil
+            state.pool.update(id) { $0.parked.removeAll { $0.connection == connection } }
         }
     }
 
@@ -154,9 +135,5 @@ extension Lab {
         }
         let type = headerType ?? "Runtime.Unknown"
         return (type, Array(AWSErrorBody.function(type: type, message: String(decoding: body, as: UTF8.self)).utf8))
-    }
-
-    static func runtimeError(_ status: Int, _ type: String, _ message: String) -> HTTPResponse {
-        .json(status, AWSErrorBody.runtime(type: type, message: message))
     }
 }

@@ -18,19 +18,20 @@ extension Lab {
 
     /// Writes every API-deployed function (one with a code package) to the state file, atomically.
     func saveState() {
-        guard let stateFile else { return }
+        guard let stateFile, let directory = configuration.stateDirectory else { return }
         let saved = state.withLock { state in
-            state.functions.filter { $0.value.latest.code != nil }.mapValues { function in
-                SavedFunction(latest: function.latest, versions: function.versions, lastVersion: function.lastVersion,
-                              aliases: function.aliases, reservedConcurrency: function.reservedConcurrency,
-                              provisioned: function.provisioned.mapValues(\.requested))
+            state.registry.functions.filter { $0.value.latest.code != nil }.reduce(into: [String: SavedFunction]()) { saved, entry in
+                let (name, function) = entry
+                saved[name] = SavedFunction(latest: function.latest, versions: function.versions, lastVersion: function.lastVersion,
+                                            aliases: function.aliases, reservedConcurrency: function.reservedConcurrency,
+                                            provisioned: (state.pool.allocations[name] ?? [:]).mapValues(\.requested))
             }
         }
         stateFileLock.withLock { _ in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             guard let data = try? encoder.encode(saved) else { return }
-            try? FileManager.default.createDirectory(atPath: configuration.stateDirectory!, withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try? data.write(to: URL(fileURLWithPath: stateFile), options: .atomic)
         }
     }
@@ -44,12 +45,12 @@ extension Lab {
         let saved = try JSONDecoder().decode([String: SavedFunction].self, from: Data(contentsOf: URL(fileURLWithPath: stateFile)))
         state.withLock { state in
             for (name, function) in saved {
-                var restored = FunctionState(latest: function.latest)
+                var restored = FunctionRegistry.Function(latest: function.latest)
                 restored.versions = function.versions
                 restored.lastVersion = function.lastVersion
                 restored.aliases = function.aliases
                 restored.reservedConcurrency = function.reservedConcurrency
-                state.functions[name] = restored
+                state.registry.restore(restored, as: name)
             }
         }
         for (name, function) in saved {

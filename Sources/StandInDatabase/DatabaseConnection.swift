@@ -1,4 +1,4 @@
-import RuntimeAPI
+import HTTP
 
 /// A client's connection to the stand-in database (the worker's, at `WORKER_DB_ADDRESS`, host:port).
 /// Connecting pays the database's handshake; each query pays one round trip.

@@ -1,4 +1,4 @@
-import RuntimeAPI
+import HTTP
 
 /// Reads newline-terminated lines from a socket: the stand-in database's line protocol, both sides.
 public final class LineReader {

@@ -1,5 +1,5 @@
 import Foundation
-import RuntimeAPI
+import HTTP
 import Synchronization
 import Timing
 

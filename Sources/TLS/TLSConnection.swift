@@ -1,10 +1,11 @@
 import COpenSSL
 import Glibc
+import HTTP
 
 /// One blocking TLS connection to `host:port`: resolved, connected, handshaken and verified in
 /// `init` (TLS 1.2+, SNI, the certificate's chain against the context's CAs and its name against
-/// `host`). Used by one thread at a time.
-public final class TLSConnection {
+/// `host`). Used by one thread at a time. A `ByteStream`, so HTTP's one reader reads it.
+public final class TLSConnection: ByteStream {
     public let host: String
     public let port: UInt16
     private let fd: Int32
@@ -101,6 +102,8 @@ public final class TLSConnection {
         ERR_clear_error()
         return reusable
     }
+
+    public var fileDescriptor: Int32 { fd }
 
     public func close() {
         guard !isClosed else { return }

@@ -55,8 +55,6 @@ public enum TLSError: Error, CustomStringConvertible, Sendable {
     case certificate(host: String, reason: String)
     case handshake(host: String, reason: String)
     case io(String)
-    /// The server closed the connection before a whole response.
-    case closed
 
     public var description: String {
         switch self {
@@ -66,7 +64,6 @@ public enum TLSError: Error, CustomStringConvertible, Sendable {
         case .certificate(let host, let why): "TLS certificate verification failed for \(host): \(why)"
         case .handshake(let host, let why): "TLS handshake with \(host) failed: \(why)"
         case .io(let why): "TLS I/O failed: \(why)"
-        case .closed: "the server closed the TLS connection before a whole response"
         }
     }
 

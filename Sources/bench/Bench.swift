@@ -3,7 +3,7 @@ import Contracts
 import Foundation
 import Glibc
 import LambdaLab
-import RuntimeAPI
+import HTTP
 import Timing
 import Workbook
 
@@ -44,7 +44,8 @@ struct Bench {
 
     nonisolated static func measure(_ options: BenchOptions) async throws -> BenchReport {
         _ = RaisedDescriptorLimit.raise()
-        progress("floors: warm chain, static and dynamic spawn")
+        progress("floors: warm chains (C and Swift), static and dynamic spawn")
+        let cChain = try Floors.chain(calls: options.warmCalls, program: "floor-chain-c")
         let chain = try Floors.chain(calls: options.warmCalls)
         let staticProbe = try Floors.SpawnProbe(try FunctionBinaries.path(of: "floor-spawn-static"))
         let dynamicProbe = try Floors.SpawnProbe(try FunctionBinaries.path(of: "floor-spawn-dynamic"))
@@ -65,6 +66,10 @@ struct Bench {
             progress("lab: warm invokes")
             let warm = try Floors.client(port: port, function: "worker", calls: options.warmCalls, callers: 1)
             let eight = try Floors.client(port: port, function: "worker", calls: options.warmCalls / 4, callers: 8)
+            // The same with the C floor's runtime as the function: only the lab differs from the C chain.
+            try lab.deploy(FunctionConfiguration(name: "c-runtime", command: [try FunctionBinaries.path(of: "floor-chain-c")]))
+            let warmC = try Floors.client(port: port, function: "c-runtime", calls: options.warmCalls, callers: 1)
+            let eightC = try Floors.client(port: port, function: "c-runtime", calls: options.warmCalls / 4, callers: 8)
 
             // 2. Cold start: spawn → the runtime's first GET /next (Init Duration), one at a time,
             //    each beside one sample of both spawn floors.
@@ -103,12 +108,15 @@ struct Bench {
 
             return BenchReport(
                 warmInvokeP50Micros: warm.p50Micros, warmInvokeP99Micros: warm.p99Micros,
+                warmInvokeCRuntimeP50Micros: warmC.p50Micros, warmInvokesPerSecond8CallersCRuntime: eightC.invokesPerSecond,
                 floorChainP50Micros: chain.p50Micros, floorChainP99Micros: chain.p99Micros,
+                floorChainCP50Micros: cChain.p50Micros, floorChainCP99Micros: cChain.p99Micros,
                 coldStartP50Millis: Summary(cold).p50, floorSpawnStaticP50Millis: spawnStatic.p50, floorSpawnDynamicP50Millis: spawnDynamic.p50,
                 burst100ColdStartsPerSecond: Double(burst.coldStarts) / ((lastReady - firstSpawn) / 1000),
                 warmInvokesPerSecond8Callers: eight.invokesPerSecond,
                 idleEnvironments: idle.count, idleEnvironmentsAnswered: idle.answered,
                 idleEnvironmentPrivateKiB: idle.privateKiB, idleEnvironmentMarginalKiB: idle.marginalKiB,
+                labThreadsPerIdleEnvironment: idle.threadsPerEnvironment,
                 soakInvocations: options.soak, soakResidentBeforeKiB: soakBefore, soakResidentAfterKiB: soakAfter,
                 fanOutSweep: [], sweepBusyLoops: options.busy, cpus: ProcessInfo.processInfo.activeProcessorCount)
         }

@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import RuntimeAPI
+import HTTP
 import Synchronization
 import Timing
 

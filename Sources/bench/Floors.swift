@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import RuntimeAPI
+import HTTP
 import Timing
 import Workbook
 
@@ -8,11 +8,11 @@ import Workbook
 enum Floors {
     /// The three-process chain (see `FloorChain`): this binary as emulator and as runtime, and the
     /// same client process that measures the lab.
-    static func chain(calls: Int) throws -> BenchClient.Result {
-        let own = try FunctionBinaries.path(of: "bench")
+    static func chain(calls: Int, program: String = "bench") throws -> BenchClient.Result {
+        let own = try FunctionBinaries.path(of: program)
         let emulator = Process()
         emulator.executableURL = URL(fileURLWithPath: own)
-        emulator.arguments = ["floor-emulator"]
+        emulator.arguments = [program == "bench" ? "floor-emulator" : "emulator"]
         let ports = Pipe()
         emulator.standardOutput = ports
         try emulator.run()
@@ -27,7 +27,7 @@ enum Floors {
         guard numbers.count == 2 else { throw BenchError("the floor emulator printed \(text)") }
         let runtime = Process()
         runtime.executableURL = URL(fileURLWithPath: own)
-        runtime.arguments = ["floor-runtime", String(numbers[1])]
+        runtime.arguments = [program == "bench" ? "floor-runtime" : "runtime", String(numbers[1])]
         try runtime.run()
         defer { runtime.terminate(); runtime.waitUntilExit() }
         return try client(port: numbers[0], function: "floor", calls: calls, callers: 1)

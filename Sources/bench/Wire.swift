@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import RuntimeAPI
+import HTTP
 
 /// The least HTTP/1.1 that a chain of blocking processes needs: read a head up to its blank line,
 /// then `Content-Length` bytes of body. The benchmark's floors and its client speak it, so the lab

@@ -222,7 +222,8 @@ enum Chapter5 {
             let byRequest = Dictionary(endings.map { ($0.requestID, $0) }, uniquingKeysWith: { a, _ in a })
             let events = step.calls.compactMap { call -> EventOutcome? in
                 guard let ending = byRequest[call.requestID] else { return nil }
-                let firstRun = ending.invocationRequestIDs.first.flatMap { lab.records(requestIDs: [$0]).first }
+                // Every run of an event has the event's own request ID (as on AWS): the first record is the first run.
+                let firstRun = lab.records(requestIDs: [ending.requestID]).first
                 return EventOutcome(index: call.index, condition: ending.condition, invocations: ending.invocations, throttles: ending.throttles,
                                     waitedMs: firstRun.map { $0.handlerStartedAt.milliseconds - ending.acceptedAtMs },
                                     endedAfterMs: ending.endedAtMs - ending.acceptedAtMs, destination: ending.destination)

@@ -1,7 +1,7 @@
 import Console
 import Foundation
 import LambdaLab
-import RuntimeAPI
+import HTTP
 import StandInDatabase
 import Workbook
 

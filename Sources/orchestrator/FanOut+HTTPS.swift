@@ -1,18 +1,9 @@
 import Contracts
 import Foundation
 import Glibc
-import RuntimeAPI
+import HTTP
 import Synchronization
 import TLS
-
-/// What the fan-out needs of a connection, plain or TLS: one request at a time, and closing.
-protocol InvokeConnection: AnyObject, Sendable {
-    func send(_ request: HTTPRequest) throws -> HTTPResponse
-    func close()
-}
-
-extension HTTPClient: InvokeConnection {}
-extension TLSClient: InvokeConnection {}
 
 extension FanOut {
     /// The calls over HTTPS, as on AWS. OpenSSL's connections block, so the poll-driven burst of
@@ -25,10 +16,10 @@ extension FanOut {
     /// HTTP path's single-thread writes: each thread must be woken.
     func runOverTLS(_ event: FanOutEvent, requests: [HTTPRequest]) throws -> FanOutAnswer {
         let count = requests.count
-        let clients = tlsPool.withLock { pool -> [TLSClient] in
+        let clients = tlsPool.withLock { pool -> [HTTPClient] in
             let reused = Array(pool.suffix(count))
             pool.removeLast(reused.count)
-            return reused + (reused.count..<count).map { _ in TLSClient(host: host, port: port) }
+            return reused + (reused.count..<count).map { _ in TLSClient.make(host: host, port: port) }
         }
         defer { tlsPool.withLock { $0.append(contentsOf: clients) } }
         if event.sequential == true {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import Contracts
 import SigV4
 import Synchronization
@@ -41,7 +42,7 @@ final class FanOut: Sendable {
     private let secure: Bool
     /// Kept-alive connections, reused across warm invocations of the orchestrator.
     private let pool = Mutex<[HTTPClient]>([])
-    let tlsPool = Mutex<[TLSClient]>([])
+    let tlsPool = Mutex<[HTTPClient]>([])
     private let encoder = JSONEncoder()
     /// Signs each call (SigV4) with the credentials Lambda gives the environment; nil without them.
     private let signer: SigV4Signer?
@@ -85,7 +86,7 @@ final class FanOut: Sendable {
     /// A throttled call tries again on its own connection after its own jittered wait, as an SDK
     /// client would — starting as soon as its 429 arrives, whatever the other calls are doing. The
     /// waits are real (nothing runs during them), and they spread the retries out.
-    func retried(_ first: FanOutCall, client: some InvokeConnection, request: HTTPRequest, policy: RetryPolicy,
+    func retried(_ first: FanOutCall, client: HTTPClient, request: HTTPRequest, policy: RetryPolicy,
                  firstSent: ContinuousClock.Instant) -> FanOutCall {
         var current = first
         current.throttleReasons = [first.throttleReason]
@@ -171,7 +172,7 @@ final class FanOut: Sendable {
     }
 
     /// The same calls, one after another: each waits for the previous answer.
-    func runSequentially(_ client: some InvokeConnection, _ requests: [HTTPRequest]) -> FanOutAnswer {
+    func runSequentially(_ client: HTTPClient, _ requests: [HTTPRequest]) -> FanOutAnswer {
         let start = ContinuousClock.now
         let calls = requests.indices.map { index in
             let sent = ContinuousClock.now
@@ -215,7 +216,7 @@ final class FanOut: Sendable {
         return call
     }
 
-    func failed(_ index: Int, since: ContinuousClock.Instant, _ error: Error, _ client: some InvokeConnection) -> FanOutCall {
+    func failed(_ index: Int, since: ContinuousClock.Instant, _ error: Error, _ client: HTTPClient) -> FanOutCall {
         client.close()
         return FanOutCall(index: index, requestID: "", status: 0, functionError: "Orchestrator.CallFailed",
                           latencyMs: (ContinuousClock.now - since).milliseconds, response: .string("\(error)"))

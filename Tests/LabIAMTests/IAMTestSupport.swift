@@ -1,7 +1,7 @@
 import Foundation
 import FoundationXML
 import LabIAM
-import RuntimeAPI
+import HTTP
 import Testing
 
 /// An IAM answer, parsed: tests read the XML as an SDK would, by element name, whatever the namespace.

@@ -1,6 +1,6 @@
 import Foundation
 import LabIAM
-import RuntimeAPI
+import HTTP
 import Testing
 
 @Suite("IAM's Query protocol: form bodies in, namespaced XML out, errors as IAM sends them")

@@ -1,6 +1,7 @@
 import Foundation
 import LabRuntime
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import Testing
 
 /// A plain Swift error: its type's name becomes the errorType.

@@ -1,6 +1,6 @@
 import Foundation
 import LabRuntime
-import RuntimeAPI
+import HTTP
 import Testing
 
 /// Every LabRuntime test, one at a time: a runtime sets `_X_AMZN_TRACE_ID` in the process's

@@ -1,5 +1,6 @@
+import EventLoop
 import Glibc
-import RuntimeAPI
+import HTTP
 import Synchronization
 
 /// A Runtime API that plays a script: each `GET /next` gets the script's next event (headers and
@@ -69,7 +70,7 @@ final class ScriptedRuntimeAPI: Sendable {
     }
 
     private func serve(_ connection: Socket, number: Int) {
-        let reader = HTTPReader(socket: connection)
+        let reader = HTTPReader(connection)
         while let request = try? reader.readRequest() {
             let response = state.withLock { state in
                 state.received.append(Received(connection: number, request: request))

@@ -1,6 +1,7 @@
 import Foundation
 import LabTestSupport
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import Synchronization
 import Testing
 @testable import LambdaLab
@@ -87,7 +88,7 @@ struct AsyncInvocationTests {
     func invocationRecordShape() async throws {
         try await withTestLab(Self.configuration()) { lab in
             try lab.deploy(plainWorker())
-            var event = QueuedEvent(requestID: "r-1", functionName: "worker", qualifier: nil, payload: json(["key": "a"]), acceptedAt: .now)
+            var event = QueuedEvent(requestID: RequestID("r-1"), functionName: "worker", qualifier: nil, payload: json(["key": "a"]), acceptedAt: .now)
             event.invocations = 3
             let result = InvocationResult(requestID: "x", executedVersion: "$LATEST", payload: Array(#"{"errorMessage":"boom","errorType":"WorkerError"}"#.utf8),
                                           functionError: "Unhandled", record: nil)

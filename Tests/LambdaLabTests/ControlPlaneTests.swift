@@ -1,6 +1,6 @@
 import Foundation
 import LabTestSupport
-import RuntimeAPI
+import HTTP
 import Synchronization
 import Testing
 @testable import LambdaLab

@@ -1,7 +1,7 @@
 import Digests
 import Foundation
 import LabTestSupport
-import RuntimeAPI
+import HTTP
 import Testing
 import Workbook
 import ZipArchive

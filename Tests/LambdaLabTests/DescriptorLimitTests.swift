@@ -1,6 +1,7 @@
 import Foundation
 import LabTestSupport
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import Synchronization
 import Testing
 import Workbook
@@ -40,7 +41,7 @@ struct DescriptorLimitTests {
             for socket in sockets {
                 var timeout = timeval(tv_sec: 30, tv_usec: 0)
                 setsockopt(socket.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                guard let response = try? HTTPReader(socket: socket).readResponse() else { continue }
+                guard let response = try? HTTPReader(socket).readResponse() else { continue }
                 answered += 1
                 if let error = response.headers[AmazonHeaders.functionError] { functionErrors.append(error + " " + response.bodyText) }
                 else if response.status == 200 { succeeded += 1 }

@@ -1,6 +1,7 @@
 import Foundation
 import LambdaLab
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import Synchronization
 import Workbook
 

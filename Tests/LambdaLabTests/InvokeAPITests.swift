@@ -1,6 +1,7 @@
 import Foundation
 import LabTestSupport
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import Testing
 @testable import LambdaLab
 
@@ -78,7 +79,7 @@ struct InvokeAPITests {
                 try socket.send(Array(raw.utf8))
                 _ = shutdown(socket.fd, Int32(SHUT_WR))
                 // Each must be answered with a 4xx before the lab closes the connection.
-                let answer = try HTTPReader(socket: socket).readResponse()
+                let answer = try HTTPReader(socket).readResponse()
                 #expect((400..<500).contains(answer.status), "\(raw.debugDescription) → \(answer.status)")
             }
             // Empty lines before a request are ignored (RFC 9112 §2.2); then the client closed
@@ -86,7 +87,7 @@ struct InvokeAPITests {
             let socket = try Socket.connect(port: port)
             try socket.send(Array("\r\n\r\n\r\n".utf8))
             _ = shutdown(socket.fd, Int32(SHUT_WR))
-            #expect(throws: HTTPError.self) { try HTTPReader(socket: socket).readResponse() }
+            #expect(throws: HTTPError.self) { try HTTPReader(socket).readResponse() }
             #expect(try invokeOverHTTP(lab, "worker").status == 200)
         }
     }
@@ -99,7 +100,7 @@ struct InvokeAPITests {
             let port = try #require(lab.environments.first?.runtimeAPIPort)
             let socket = try Socket.connect(port: port)
             try socket.send(Array("NOT HTTP AT ALL\r\n\r\n".utf8))
-            #expect(try HTTPReader(socket: socket).readResponse().status == 400)
+            #expect(try HTTPReader(socket).readResponse().status == 400)
             let client = HTTPClient(port: port)
             let bogus = try client.send(HTTPRequest(method: "POST", target: RuntimeAPIPath.response("no-such-id"), body: Array("{}".utf8)))
             #expect(bogus.status == 400)

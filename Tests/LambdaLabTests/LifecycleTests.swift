@@ -1,6 +1,7 @@
 import Foundation
 import LabTestSupport
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import Testing
 import Workbook
 @testable import LambdaLab

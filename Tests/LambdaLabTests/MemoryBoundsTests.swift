@@ -27,7 +27,7 @@ struct MemoryBoundsTests {
             #expect(lab.records.count <= 1_000)
             #expect(lab.activity.first { $0.function == "worker" }?.invocations == 20_000)
             // One idle check for the one environment; every invocation's timeout was cancelled.
-            #expect(lab.deadlines.pending <= 2, "\(lab.deadlines.pending) deadlines pending")
+            #expect(lab.pendingTimers <= 2, "\(lab.pendingTimers) deadlines pending")
             // Before the window and timers were bounded, 15,000 invocations kept ~15 MB here.
             #expect(after - before < 8 * 1024, "resident memory grew from \(before) to \(after) KiB")
         } }

@@ -5,14 +5,14 @@ import Testing
 struct RouterTests {
     let account = Router.Limits(accountConcurrency: 1_000)
 
-    func idle(_ ids: String..., provisioned: Set<String> = []) -> [Router.Candidate] {
-        ids.map { Router.Candidate(environmentID: $0, isProvisioned: provisioned.contains($0)) }
+    func idle(_ ids: Int..., provisioned: Set<Int> = []) -> [Router.Candidate] {
+        ids.map { Router.Candidate(environmentID: EnvironmentID($0), isProvisioned: provisioned.contains($0)) }
     }
 
     @Test("an idle environment is reused, most recently used first")
     func reuseIdle() {
-        #expect(Router.route(idle: idle("env-2", "env-1"), inFlightForFunction: 3, inFlightUnreserved: 3, limits: account)
-            == .reuse(environmentID: "env-2"))
+        #expect(Router.route(idle: idle(2, 1), inFlightForFunction: 3, inFlightUnreserved: 3, limits: account)
+            == .reuse(environmentID: EnvironmentID(2)))
     }
 
     @Test("with none idle (all busy), the invocation cold-starts a new environment")
@@ -22,16 +22,16 @@ struct RouterTests {
 
     @Test("provisioned environments are used before on-demand ones")
     func provisionedFirst() {
-        #expect(Router.route(idle: idle("env-1", "env-7", provisioned: ["env-7"]), inFlightForFunction: 0, inFlightUnreserved: 0, limits: account)
-            == .reuse(environmentID: "env-7"))
+        #expect(Router.route(idle: idle(1, 7, provisioned: [7]), inFlightForFunction: 0, inFlightUnreserved: 0, limits: account)
+            == .reuse(environmentID: EnvironmentID(7)))
     }
 
     @Test("reserved concurrency caps the function: at the cap it is throttled, even with an idle environment")
     func reservedCap() {
         let limits = Router.Limits(accountConcurrency: 1_000, totalReserved: 2, reserved: 2)
-        #expect(Router.route(idle: idle("env-1"), inFlightForFunction: 2, inFlightUnreserved: 0, limits: limits)
+        #expect(Router.route(idle: idle(1), inFlightForFunction: 2, inFlightUnreserved: 0, limits: limits)
             == .throttle(reason: "ReservedFunctionConcurrentInvocationLimitExceeded"))
-        #expect(Router.route(idle: idle("env-1"), inFlightForFunction: 1, inFlightUnreserved: 0, limits: limits) == .reuse(environmentID: "env-1"))
+        #expect(Router.route(idle: idle(1), inFlightForFunction: 1, inFlightUnreserved: 0, limits: limits) == .reuse(environmentID: EnvironmentID(1)))
     }
 
     @Test("functions without a reservation share what the account has left after all reservations")

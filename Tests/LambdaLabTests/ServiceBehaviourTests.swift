@@ -1,6 +1,7 @@
 import Foundation
 import LabTestSupport
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import Synchronization
 import Testing
 @testable import LambdaLab
@@ -24,7 +25,7 @@ struct ServiceBehaviourTests {
             // Readiness: the invocation is running — its START is logged when its event is handed out.
             await watcher.waitForLine(startingWith: "START RequestId:")
             lab.shutdown()
-            let response = try HTTPReader(socket: socket).readResponse()
+            let response = try HTTPReader(socket).readResponse()
             #expect(response.status == 500)
             #expect(response.headers[AmazonHeaders.errorType] == "ServiceException")
         }
@@ -132,29 +133,32 @@ struct MisbehavingRuntimeTests {
         }
     }
 
-    @Test("a second next from the same runtime replaces the first, which is answered instead of left waiting")
-    func secondNext() async throws {
-        // First invocation on connection 3; then a parked next on 3, a second next on 4 that
-        // replaces it (3 is answered 400), and the second invocation arrives on 4.
+    @Test("a runtime may park more nexts than its slot: each waits, and invocations go to the oldest first")
+    func moreNextsThanSlots() async throws {
+        // Invocation 1 on connection 3; then a next parked on 3 and, later, one on 4: two parked
+        // nexts for one slot. Invocation 2 goes to the older (3), invocation 3 to the other (4).
         let respond = #"printf "POST /2018-06-01/runtime/invocation/$id/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}" >&FD; "#
             + Self.readHead.replacingOccurrences(of: "FD", with: "FD")
-        let script = Self.connect + Self.next.replacingOccurrences(of: "FD", with: "3") + Self.readHead.replacingOccurrences(of: "FD", with: "3")
-            + respond.replacingOccurrences(of: "FD", with: "3")
-            + Self.next.replacingOccurrences(of: "FD", with: "3") + "sleep 0.2; "
-            + #"exec 4<>/dev/tcp/127.0.0.1/${AWS_LAMBDA_RUNTIME_API##*:}; "# + Self.next.replacingOccurrences(of: "FD", with: "4")
-            + #"IFS= read -r first <&3; echo "first next answered: $first"; "#
-            + Self.readHead.replacingOccurrences(of: "FD", with: "4") + respond.replacingOccurrences(of: "FD", with: "4") + "sleep 30"
+        func on(_ fd: String, _ text: String) -> String { text.replacingOccurrences(of: "FD", with: fd) }
+        let script = Self.connect + on("3", Self.next) + on("3", Self.readHead) + on("3", respond)
+            + on("3", Self.next) + "sleep 0.2; "
+            + #"exec 4<>/dev/tcp/127.0.0.1/${AWS_LAMBDA_RUNTIME_API##*:}; "# + on("4", Self.next) + #"echo "two nexts parked"; "#
+            + on("3", Self.readHead) + #"echo "invocation $id on the older next"; "# + on("3", respond)
+            + on("4", Self.readHead) + #"echo "invocation $id on the other next"; "# + on("4", respond) + "sleep 30"
         let watcher = LogWatcher()
         var configuration = LabConfiguration()
         configuration.log = watcher.log
         try await withTestLab(configuration) { lab in
             try lab.deploy(Self.function(script))
             #expect(try await lab.invoke("bash").functionError == nil)
-            // Readiness: the runtime says its first, replaced next was answered.
-            await watcher.waitForLine(startingWith: "first next answered")
+            // Readiness: the runtime says both of its nexts are sent.
+            await watcher.waitForLine(startingWith: "two nexts parked")
             let second = try await lab.invoke("bash")
-            #expect(second.functionError == nil, "\(second.payloadText)")
-            #expect(watcher.lines.contains { $0.contains("first next answered: HTTP/1.1 400") }, "\(watcher.lines)")
+            let third = try await lab.invoke("bash")
+            #expect(second.functionError == nil && third.functionError == nil, "\(second.payloadText) \(third.payloadText)")
+            #expect(watcher.lines.contains("invocation \(second.requestID) on the older next"), "\(watcher.lines)")
+            #expect(watcher.lines.contains("invocation \(third.requestID) on the other next"), "\(watcher.lines)")
+            #expect(lab.environmentsStarted == 1)
         }
     }
 }

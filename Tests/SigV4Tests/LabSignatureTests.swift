@@ -1,7 +1,8 @@
 import Foundation
 import LabTestSupport
 import LambdaLab
-import RuntimeAPI
+import HTTP
+import LambdaAPI
 import SigV4
 import Testing
 

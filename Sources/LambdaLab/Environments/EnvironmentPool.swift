@@ -1,0 +1,150 @@
+import Timing
+
+/// Every execution environment the lab holds, with the index the router reads and the lifecycle's
+/// transitions: the only code that changes an environment's phase or its slots. Each transition
+/// checks the move against `Environment.Phase.canMove(to:)` and keeps the idle index in step.
+struct EnvironmentPool {
+    private(set) var environments: [EnvironmentID: Environment] = [:]
+    private var routable = IdleIndex()
+    /// How many environments were ever started, in all and per function.
+    private(set) var started = 0
+    private(set) var startedByFunction: [String: Int] = [:]
+    /// Provisioned concurrency, allocated: by function, then qualifier.
+    var allocations: [String: [String: ProvisionedAllocation]] = [:]
+
+    subscript(id: EnvironmentID) -> Environment? { environments[id] }
+
+    var isEmpty: Bool { environments.isEmpty }
+    var count: Int { environments.count }
+
+    /// Reads or changes an environment's own fields (not its phase or slots); nil if it is gone.
+    @discardableResult
+    mutating func update<T>(_ id: EnvironmentID, _ body: (inout Environment) -> T) -> T? {
+        guard environments[id] != nil else { return nil }
+        return body(&environments[id]!)
+    }
+
+    /// Environments of `function` (all versions, or one), in start order.
+    func ids(function: String, version: String? = nil) -> [EnvironmentID] {
+        environments.values.filter { $0.function == function && (version == nil || $0.version == version) }.map(\.id).sorted()
+    }
+
+    // MARK: Transitions
+
+    /// Registers a new execution environment (not started yet), and counts it.
+    mutating func create(function: String, version: String, configuration: FunctionConfiguration,
+                         initializationType: InitializationType, logStreamName: String,
+                         scratchDirectory: (EnvironmentID) -> String, provisionedFor: String? = nil) -> Environment {
+        started += 1
+        startedByFunction[function, default: 0] += 1
+        let id = EnvironmentID(started)
+        var environment = Environment(id: id, function: function, version: version, configuration: configuration,
+                                      initializationType: initializationType, capacity: configuration.perEnvironmentConcurrency,
+                                      logStreamName: logStreamName, scratchDirectory: scratchDirectory(id))
+        environment.provisionedFor = provisionedFor
+        environments[id] = environment
+        return environment
+    }
+
+    /// Init ended (the runtime's first `GET /next`): initializing → invoking when invocations wait
+    /// for this environment, else → idle (ready for the first one).
+    mutating func endInit(_ id: EnvironmentID, at now: Instant, cpuTime: Duration?) -> Bool {
+        guard let environment = environments[id], environment.phase == .initializing else { return false }
+        environments[id]?.initDuration = now - (environment.spawnedAt ?? now)
+        environments[id]?.initCPUTime = cpuTime
+        return environment.invocations.isEmpty ? becomeIdle(id, at: now) : move(id, to: .invoking)
+    }
+
+    /// An invocation takes one of the environment's slots. An environment still in Init takes
+    /// the invocation it is started for; otherwise it must be routable (idle, or invoking with a
+    /// free slot).
+    mutating func assign(_ request: RequestID, to id: EnvironmentID) -> Bool {
+        guard let environment = environments[id], environment.freeSlots > 0, !environment.isShuttingDown else { return false }
+        if environment.phase == .idle, !move(id, to: .invoking) { return false }
+        guard environments[id]?.takeSlot(request) == true else { return false }
+        indexRoutability(id)
+        return true
+    }
+
+    /// The invocation ended: its slot is free again. Unless the environment is being discarded,
+    /// it is routable at once, so the very next invocation reuses it.
+    mutating func release(_ request: RequestID, from id: EnvironmentID, at now: Instant) {
+        guard let environment = environments[id], environments[id]?.freeSlot(request) == true else { return }
+        environments[id]?.invocationsServed += 1
+        environments[id]?.lastUsed = now
+        if environment.phase == .invoking, environments[id]?.invocations.isEmpty == true {
+            _ = becomeIdle(id, at: now)
+        } else {
+            indexRoutability(id)
+        }
+    }
+
+    /// The environment gives up an invocation that is moved to another (or discarded with it).
+    mutating func giveUp(_ request: RequestID, from id: EnvironmentID) {
+        guard environments[id]?.freeSlot(request) == true else { return }
+        indexRoutability(id)
+    }
+
+    /// Any phase → shuttingDown: out of the index at once, so nothing more is routed to it. The
+    /// first reason given is the one its SHUTDOWN line names. Nil if the environment is gone.
+    @discardableResult
+    mutating func beginShutdown(_ id: EnvironmentID, reason: String? = nil) -> Environment? {
+        guard environments[id] != nil, move(id, to: .shuttingDown) else { return nil }
+        if environments[id]?.exitReason == nil { environments[id]?.exitReason = reason }
+        return environments[id]
+    }
+
+    /// The process is gone: the environment leaves the pool.
+    mutating func remove(_ id: EnvironmentID) -> Environment? {
+        routable.remove(id)
+        return environments.removeValue(forKey: id)
+    }
+
+    private mutating func becomeIdle(_ id: EnvironmentID, at now: Instant) -> Bool {
+        guard move(id, to: .idle) else { return false }
+        environments[id]?.idleSince = now
+        indexRoutability(id)
+        return true
+    }
+
+    private mutating func move(_ id: EnvironmentID, to next: Environment.Phase) -> Bool {
+        guard environments[id]?.move(to: next) == true else { return false }
+        indexRoutability(id)
+        return true
+    }
+
+    /// In the index exactly while it can take an invocation; re-inserted as most recently used.
+    private mutating func indexRoutability(_ id: EnvironmentID) {
+        guard let environment = environments[id], environment.isRoutable else { return routable.remove(id) }
+        let group = IdleIndex.Group(function: environment.function, version: environment.version, provisionedFor: environment.provisionedFor)
+        routable.insert(id, in: group)
+    }
+
+    // MARK: Routing
+
+    /// The router's candidates among the environments of a version that have a free slot: the
+    /// best provisioned one for `provisionedQualifier` (if any), then the best on-demand one.
+    /// Provisioned environments serve only invocations through the qualifier they were provisioned
+    /// for. Best: with one slot, the most recently used (it is the warmest); with several, the one
+    /// with the most free slots (AWS routes to the least loaded; a scan, but such environments are few).
+    func candidates(function: String, version: String, provisionedQualifier: String?) -> [Router.Candidate] {
+        var candidates: [Router.Candidate] = []
+        if let provisionedQualifier,
+           let id = best(IdleIndex.Group(function: function, version: version, provisionedFor: provisionedQualifier)) {
+            candidates.append(Router.Candidate(environmentID: id, isProvisioned: true))
+        }
+        if let id = best(IdleIndex.Group(function: function, version: version, provisionedFor: nil)) {
+            candidates.append(Router.Candidate(environmentID: id, isProvisioned: false))
+        }
+        return candidates
+    }
+
+    private func best(_ group: IdleIndex.Group) -> EnvironmentID? {
+        guard let recent = routable.mostRecent(group) else { return nil }
+        guard let environment = environments[recent], environment.capacity > 1 else { return recent }
+        return routable.members(group).max { (environments[$0]?.freeSlots ?? 0) < (environments[$1]?.freeSlots ?? 0) }
+    }
+
+    /// Whether the index holds `id` (for tests of the transitions).
+    func isRoutable(_ id: EnvironmentID) -> Bool { routable.contains(id) }
+}
