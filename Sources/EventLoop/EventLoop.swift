@@ -40,6 +40,8 @@ public final class EventLoop: @unchecked Sendable {
 
     // Loop-only state.
     private var handlers: [Int32: any Handler] = [:]
+    /// Descriptors handled before the others of a turn (see `register`).
+    private var first: Set<Int32> = []
     private var timers = TimerHeap()
     private var turnEnd: [() -> Void] = []
     private var linger: Duration = .zero
@@ -104,11 +106,15 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: Loop-only: descriptors
 
-    /// Watches `fd` for `events` (epoll bits); `handler` is kept until `deregister`.
-    public func register(_ fd: Int32, events: UInt32, handler: any Handler) throws {
+    /// Watches `fd` for `events` (epoll bits); `handler` is kept until `deregister`. `first`: in a
+    /// turn, this descriptor is handled before the others that became ready with it — the lab's
+    /// process output pipes, so that what a function printed before it answered is read before
+    /// its answer is.
+    public func register(_ fd: Int32, events: UInt32, handler: any Handler, first: Bool = false) throws {
         var event = epoll_event(events: events, data: epoll_data_t(fd: fd))
         guard epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) == 0 else { throw EventLoopError("epoll_ctl add", code: errno) }
         handlers[fd] = handler
+        if first { self.first.insert(fd) }
     }
 
     /// Changes what `fd` is watched for.
@@ -120,6 +126,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Stops watching `fd` and lets its handler go. Call before closing the descriptor.
     public func deregister(_ fd: Int32) {
         guard handlers.removeValue(forKey: fd) != nil else { return }
+        first.remove(fd)
         _ = epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
     }
 
@@ -190,6 +197,11 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func handle(_ events: inout [epoll_event], count: Int) {
+        if !first.isEmpty {
+            for index in 0..<count where first.contains(events[index].data.fd) {
+                handlers[events[index].data.fd]?.ready(events[index].events)
+            }
+        }
         for index in 0..<count {
             let fd = events[index].data.fd
             if fd == wake {
@@ -197,6 +209,7 @@ public final class EventLoop: @unchecked Sendable {
                 _ = Glibc.read(wake, &value, 8)
                 continue
             }
+            if first.contains(fd) { continue }
             // A handler deregistered earlier in this turn is gone; its events are stale.
             handlers[fd]?.ready(events[index].events)
         }

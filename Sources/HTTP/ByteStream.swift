@@ -23,7 +23,9 @@ extension Socket: ByteStream {
         try send(bytes)
     }
 
-    public var isReusable: Bool { !peerHasClosed }
+    /// Always: a kept-alive connection the server closed meanwhile fails its next request, and
+    /// `HTTPClient` then opens a new one (asking first would cost a system call per request).
+    public var isReusable: Bool { true }
 
     public var fileDescriptor: Int32 { fd }
 }

@@ -40,10 +40,16 @@ extension String {
     /// ASCII case-insensitive equality, byte by byte, without allocating: header names are ASCII
     /// tokens, and this runs for every header lookup on the invoke path.
     public func caseInsensitiveEquals(_ other: String) -> Bool {
-        guard utf8.count == other.utf8.count else { return false }
-        for (a, b) in zip(utf8, other.utf8) where a != b {
-            guard a | 0x20 == b | 0x20, (a | 0x20) >= 0x61, (a | 0x20) <= 0x7A else { return false }
+        var a = self, b = other
+        return a.withUTF8 { left in
+            b.withUTF8 { right in
+                guard left.count == right.count else { return false }
+                for index in 0..<left.count where left[index] != right[index] {
+                    let (x, y) = (left[index] | 0x20, right[index] | 0x20)
+                    guard x == y, x >= 0x61, x <= 0x7A else { return false }
+                }
+                return true
+            }
         }
-        return true
     }
 }

@@ -15,15 +15,17 @@ public struct HTTPRequest: Sendable {
     }
 
     public var path: String {
-        String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]).removingPercentEncodingLossless
+        guard let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target.removingPercentEncodingLossless }
+        return String(target[..<question]).removingPercentEncodingLossless
     }
 
     /// Query parameters, percent-decoded; the last of a repeated name wins.
     public var query: [String: String] {
-        let parts = target.split(separator: "?", maxSplits: 1)
-        guard parts.count == 2 else { return [:] }
+        guard let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return [:] }
+        let rest = target[target.index(after: question)...]
+        guard !rest.isEmpty else { return [:] }
         var result: [String: String] = [:]
-        for pair in parts[1].split(separator: "&") {
+        for pair in rest.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(kv[0]).removingPercentEncodingLossless
             result[key] = kv.count > 1 ? String(kv[1]).replacingPlus.removingPercentEncodingLossless : ""
@@ -33,8 +35,9 @@ public struct HTTPRequest: Sendable {
 
     /// HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 only when asked to keep it.
     public var keepAlive: Bool {
+        guard let connection = headers["Connection"] else { return version != "HTTP/1.0" }
         // A comma-separated list of tokens (RFC 9110 §7.6.1).
-        let tokens = (headers["Connection"]?.lowercased() ?? "").split(separator: ",").map(\.trimmingSpaces)
+        let tokens = connection.lowercased().split(separator: ",").map(\.trimmingSpaces)
         if version == "HTTP/1.0" { return tokens.contains("keep-alive") }
         return !tokens.contains("close")
     }
@@ -139,7 +142,7 @@ extension String {
 
     /// Percent-decoding that keeps malformed escapes as they are instead of failing.
     var removingPercentEncodingLossless: String {
-        guard contains("%") else { return self }
+        guard utf8.contains(UInt8(ascii: "%")) else { return self }
         var bytes: [UInt8] = []
         var iterator = Array(utf8)[...]
         while let byte = iterator.popFirst() {

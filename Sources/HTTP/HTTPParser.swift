@@ -19,9 +19,13 @@ public struct HTTPParser: Sendable {
         case needMore
     }
 
+    /// A message's head: its start line's parts and its header fields.
     private struct Head: Sendable {
-        var startLine: String
-        var headers: HTTPHeaders
+        var method = ""
+        var target = ""
+        var version = ""
+        var status = 0
+        var headers = HTTPHeaders()
     }
 
     private enum State: Sendable {
@@ -53,19 +57,18 @@ public struct HTTPParser: Sendable {
 
     public mutating func nextRequest(_ buffer: inout ReadBuffer) throws -> Progress<HTTPRequest> {
         if case .head = state {
-            guard let head = try readHead(&buffer) else { return .needMore }
-            let request = try Self.request(head)
+            guard let head = try readHead(&buffer, isRequest: true) else { return .needMore }
             let framing = try framing(head.headers, isRequest: true)
             try begin(head, framing)
-            if request.headers["Expect"]?.lowercased() == "100-continue", !continueReported, !Self.isEmpty(framing) {
+            if !continueReported, !Self.isEmpty(framing), head.headers["Expect"]?.lowercased() == "100-continue" {
                 continueReported = true
                 return .expectsContinue
             }
         }
         guard let (head, body) = try readBody(&buffer) else { return .needMore }
         continueReported = false
-        var request = try Self.request(head)
-        request.body = body
+        var request = HTTPRequest(method: head.method, target: head.target, headers: head.headers, body: body)
+        request.version = head.version
         return .message(request)
     }
 
@@ -75,16 +78,15 @@ public struct HTTPParser: Sendable {
     public mutating func nextResponse(_ buffer: inout ReadBuffer) throws -> HTTPResponse? {
         while true {
             if case .head = state {
-                guard let head = try readHead(&buffer) else { return nil }
-                let status = try Self.status(head)
-                if (100..<200).contains(status) { continue }
-                if status == 204 || status == 304 {
-                    return HTTPResponse(status: status, headers: head.headers)
+                guard let head = try readHead(&buffer, isRequest: false) else { return nil }
+                if (100..<200).contains(head.status) { continue }
+                if head.status == 204 || head.status == 304 {
+                    return HTTPResponse(status: head.status, headers: head.headers)
                 }
                 try begin(head, try framing(head.headers, isRequest: false))
             }
             guard let (head, body) = try readBody(&buffer) else { return nil }
-            return HTTPResponse(status: try Self.status(head), headers: head.headers, body: body)
+            return HTTPResponse(status: head.status, headers: head.headers, body: body)
         }
     }
 
@@ -94,7 +96,7 @@ public struct HTTPParser: Sendable {
         switch state {
         case .untilClose(let head):
             state = .head(scanned: 0)
-            return HTTPResponse(status: try Self.status(head), headers: head.headers, body: buffer.take(buffer.count))
+            return HTTPResponse(status: head.status, headers: head.headers, body: buffer.take(buffer.count))
         case .head where buffer.isEmpty:
             return nil
         default:
@@ -104,17 +106,17 @@ public struct HTTPParser: Sendable {
 
     // MARK: Heads
 
-    private mutating func readHead(_ buffer: inout ReadBuffer) throws -> Head? {
+    private mutating func readHead(_ buffer: inout ReadBuffer, isRequest: Bool) throws -> Head? {
         guard case .head(var scanned) = state else { return nil }
         // Blank lines before a request line are skipped (RFC 9112 §2.2 allows one; be lenient).
         while scanned == 0, !buffer.isEmpty, buffer[0] == 0x0D || buffer[0] == 0x0A { buffer.consume(1) }
         while let newline = buffer.firstIndex(of: 0x0A, from: scanned) {
             // A blank line: LF LF, or LF CR LF.
             if newline + 1 < buffer.count, buffer[newline + 1] == 0x0A {
-                return try takeHead(&buffer, lineBreak: newline, next: newline + 2)
+                return try takeHead(&buffer, lineBreak: newline, next: newline + 2, isRequest: isRequest)
             }
             if newline + 2 < buffer.count, buffer[newline + 1] == 0x0D, buffer[newline + 2] == 0x0A {
-                return try takeHead(&buffer, lineBreak: newline, next: newline + 3)
+                return try takeHead(&buffer, lineBreak: newline, next: newline + 3, isRequest: isRequest)
             }
             if newline + 2 >= buffer.count {
                 // The rest of a possible blank line has not arrived: look here again next time.
@@ -129,54 +131,72 @@ public struct HTTPParser: Sendable {
         return nil
     }
 
-    private mutating func takeHead(_ buffer: inout ReadBuffer, lineBreak: Int, next: Int) throws -> Head {
+    private mutating func takeHead(_ buffer: inout ReadBuffer, lineBreak: Int, next: Int, isRequest: Bool) throws -> Head {
         guard lineBreak <= limits.maxHeadBytes else { throw HTTPError.headersTooLarge(limit: limits.maxHeadBytes) }
-        let head = try Self.parseHead(buffer.bytes(0..<lineBreak))
+        let head = try buffer.withBytes(0..<lineBreak) { try Self.parseHead($0, isRequest: isRequest) }
         buffer.consume(next)
         state = .head(scanned: 0)
         return head
     }
 
-    private static func parseHead(_ bytes: ArraySlice<UInt8>) throws -> Head {
-        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)[...]
-        func trimmed(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> { line.last == 0x0D ? line.dropLast() : line }
-        let startLine = String(decoding: trimmed(lines.removeFirst()), as: UTF8.self)
-        var headers = HTTPHeaders()
-        for raw in lines {
-            let line = trimmed(raw)
-            if line.isEmpty { continue }
-            guard let colon = line.firstIndex(of: 0x3A) else { throw HTTPError.malformed("header line without a colon") }
-            let name = line[..<colon]
-            // Also refuses obsolete line folding (a line starting with a space).
-            guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw HTTPError.malformed("invalid header name") }
-            var value = line[(colon + 1)...]
-            while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
-            while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
-            headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+    /// The start line and the header fields, read byte by byte: splitting into arrays of lines and
+    /// decoding whole strings cost more than the rest of an invocation's path.
+    private static func parseHead(_ bytes: UnsafeBufferPointer<UInt8>, isRequest: Bool) throws -> Head {
+        var head = Head()
+        var lineStart = 0
+        var first = true
+        while lineStart <= bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            let next = lineEnd + 1
+            if lineEnd > lineStart, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+            if first {
+                if isRequest { try requestLine(line, into: &head) } else { head.status = try statusLine(line) }
+                first = false
+            } else if !line.isEmpty {
+                try headerLine(line, into: &head.headers)
+            }
+            lineStart = next
         }
-        return Head(startLine: startLine, headers: headers)
+        return head
     }
 
-    private static func request(_ head: Head) throws -> HTTPRequest {
-        let parts = Array(head.startLine.utf8).split(separator: 0x20, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte),
-              parts[1].first == UInt8(ascii: "/") || parts[1].elementsEqual([UInt8(ascii: "*")]),
-              parts[1].allSatisfy({ $0 > 32 && $0 < 127 })
+    private static func requestLine(_ line: UnsafeBufferPointer<UInt8>, into head: inout Head) throws {
+        guard let firstSpace = line.firstIndex(of: 0x20), let secondSpace = line[(firstSpace + 1)...].firstIndex(of: 0x20),
+              !line[(secondSpace + 1)...].contains(0x20) else { throw HTTPError.malformed("invalid request line") }
+        let method = line[..<firstSpace], target = line[(firstSpace + 1)..<secondSpace], version = line[(secondSpace + 1)...]
+        guard !method.isEmpty, method.allSatisfy(isTokenByte),
+              target.first == UInt8(ascii: "/") || target.elementsEqual([UInt8(ascii: "*")]),
+              target.allSatisfy({ $0 > 32 && $0 < 127 })
         else { throw HTTPError.malformed("invalid request line") }
-        let version = String(decoding: parts[2], as: UTF8.self)
-        guard version == "HTTP/1.1" || version == "HTTP/1.0" else { throw HTTPError.malformed("unsupported version \(version.prefix(16))") }
-        var request = HTTPRequest(method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
-                                  headers: head.headers)
-        request.version = version
-        return request
+        if version.elementsEqual("HTTP/1.1".utf8) { head.version = "HTTP/1.1" }
+        else if version.elementsEqual("HTTP/1.0".utf8) { head.version = "HTTP/1.0" }
+        else { throw HTTPError.malformed("unsupported version \(String(decoding: version.prefix(16), as: UTF8.self))") }
+        head.method = String(decoding: UnsafeBufferPointer(rebasing: method), as: UTF8.self)
+        head.target = String(decoding: UnsafeBufferPointer(rebasing: target), as: UTF8.self)
     }
 
-    private static func status(_ head: Head) throws -> Int {
-        let parts = head.startLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]), (100..<600).contains(status) else {
+    private static func statusLine(_ line: UnsafeBufferPointer<UInt8>) throws -> Int {
+        // "HTTP/1.x NNN reason": the three digits after the first space.
+        guard line.count >= 12, line[..<7].elementsEqual("HTTP/1.".utf8), line[8] == 0x20,
+              line[9...11].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), line.count == 12 || line[12] == 0x20 else {
             throw HTTPError.malformed("invalid status line")
         }
+        let status = Int(line[9] - 0x30) * 100 + Int(line[10] - 0x30) * 10 + Int(line[11] - 0x30)
+        guard (100..<600).contains(status) else { throw HTTPError.malformed("invalid status line") }
         return status
+    }
+
+    private static func headerLine(_ line: UnsafeBufferPointer<UInt8>, into headers: inout HTTPHeaders) throws {
+        guard let colon = line.firstIndex(of: 0x3A) else { throw HTTPError.malformed("header line without a colon") }
+        // Also refuses obsolete line folding (a line starting with a space).
+        guard colon > 0, line[..<colon].allSatisfy(isTokenByte) else { throw HTTPError.malformed("invalid header name") }
+        var valueStart = colon + 1, valueEnd = line.count
+        while valueStart < valueEnd, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+        while valueEnd > valueStart, line[valueEnd - 1] == 0x20 || line[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+        headers.add(String(decoding: UnsafeBufferPointer(rebasing: line[..<colon]), as: UTF8.self),
+                    String(decoding: UnsafeBufferPointer(rebasing: line[valueStart..<valueEnd]), as: UTF8.self))
     }
 
     /// RFC 9110 token characters (method and header names).
@@ -213,6 +233,12 @@ public struct HTTPParser: Sendable {
                 throw HTTPError.malformed("unsupported Transfer-Encoding")
             }
             return .chunked
+        }
+        if lengths.count == 1, let only = lengths.first, !only.isEmpty, only.utf8.count <= 18,
+           only.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int(only) {
+            // The usual case, without splitting anything.
+            guard length <= limits.maxBodyBytes else { throw HTTPError.bodyTooLarge(limit: limits.maxBodyBytes) }
+            return .length(length)
         }
         if let first = lengths.first {
             let values = Set(lengths.flatMap { $0.split(separator: ",").map { String($0.trimmingSpaces) } })

@@ -23,6 +23,8 @@ final class HTTPServerConnection: EventLoop.Handler, @unchecked Sendable {
     /// and thrown away, so closing does not reset the connection before the client reads the answer.
     private var draining: LoopTimer?
     private var drained = 0
+    /// Bytes arrived while a request was being answered (a pipelined request): read them after.
+    private var arrivedMeanwhile = false
     private(set) var isClosed = false
 
     init(server: HTTPServer, socket: Socket, id: Int) {
@@ -115,9 +117,9 @@ final class HTTPServerConnection: EventLoop.Handler, @unchecked Sendable {
         return true
     }
 
-    /// While a request is being answered: has the peer gone? Looks without consuming anything.
+    /// While a request is being answered: has the peer gone, or sent more? Looks without consuming.
     private func noticeEnd() {
-        if let ending = peekEnding() { close(ending) }
+        if let ending = peekEnding() { close(ending) } else { arrivedMeanwhile = true }
     }
 
     /// How the connection has ended, seen in the socket without reading from it; nil while open.
@@ -136,6 +138,7 @@ final class HTTPServerConnection: EventLoop.Handler, @unchecked Sendable {
     /// After an answer, or a pause: carry on with what is buffered or waiting in the socket.
     func resume() {
         guard !isClosed, answering == nil, written == output.count else { return }
+        arrivedMeanwhile = false
         serve()
     }
 
@@ -183,8 +186,9 @@ final class HTTPServerConnection: EventLoop.Handler, @unchecked Sendable {
         if !open { closeWhenWritten = true }
         flush()
         // Answered from inside `serve`, which carries on by itself (a loop, not recursion, however
-        // many pipelined requests are answered at once); answered later, pick up again here.
-        if !serving { resume() }
+        // many pipelined requests are answered at once). Answered later: what is buffered, or
+        // arrived meanwhile, is read now; anything that comes later brings an edge of its own.
+        if !serving, !buffer.isEmpty || arrivedMeanwhile { resume() }
     }
 
     /// `serve` is on the stack.

@@ -23,14 +23,20 @@ public struct ReadBuffer: Sendable {
         storage[(start + range.lowerBound)..<(start + range.upperBound)]
     }
 
+    /// Bytes `range` (offsets from the first unread byte), borrowed for `body`.
+    func withBytes<T>(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        try storage.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[(start + range.lowerBound)..<(start + range.upperBound)]))
+        }
+    }
+
     /// The offset of the first `byte` at or after `offset`, if it has arrived.
     func firstIndex(of byte: UInt8, from offset: Int) -> Int? {
-        var index = start + offset
-        while index < end {
-            if storage[index] == byte { return index - start }
-            index += 1
+        guard start + offset < end else { return nil }
+        return storage.withUnsafeBufferPointer { all in
+            guard let found = memchr(all.baseAddress! + start + offset, Int32(byte), end - start - offset) else { return nil }
+            return all.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self)) - start
         }
-        return nil
     }
 
     /// Takes `count` bytes off the front.

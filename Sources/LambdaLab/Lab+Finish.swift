@@ -21,12 +21,16 @@ extension Lab {
     /// answered, so the invocation must be one it was handed; a refusal to send back is returned
     /// (400 for a request ID it does not run, 403 for one it was not given yet), nil otherwise.
     /// `lines`: the lab's own lines for its log (a timeout's).
+    ///
+    /// Everything the process printed before the invocation ended belongs to its log. When the
+    /// runtime answered, that output has been read already: the loop handles a process's output
+    /// before its sockets in each turn, and a runtime prints before it answers. Otherwise (a
+    /// timeout, a crash) the pipe is read here.
     @discardableResult
     func finish(_ id: RequestID, in environment: EnvironmentID, _ outcome: InvocationOutcome, fromRuntime: Bool = false,
                 lines: [String] = []) -> HTTPResponse? {
         let io = self.io.value[environment]
-        // Everything the process printed before it answered belongs to this invocation's log.
-        let printed = io?.output.drain() ?? []
+        let printed = fromRuntime ? [] : io?.output.drain() ?? []
         let memory = io?.process.maxMemoryUsedMB() ?? 0
         let now = Clock.now
         let (closing, emitted) = state.withLock { state -> (Closing, [EmittedLine]) in
@@ -74,10 +78,15 @@ extension Lab {
     /// keeps its record; hands Init's figures to the first invocation of a cold start. Under the lock.
     private func close(_ id: RequestID, in environmentID: EnvironmentID, _ outcome: InvocationOutcome, memory: Int, at now: Instant,
                        in state: inout LabState) -> Closed {
-        // `finish` checked it is there.
+        // `finish` checked it is there. The environment's fields are read one by one, in place: it
+        // is a large value, and a copy of it costs more than closing the invocation.
         let invocation = state.invocations.close(id) ?? state.invocations[id]!
-        let before = state.pool[environmentID]
-        let reportsInit = invocation.coldStart && before.map { !$0.initReported && !$0.suppressedInit } == true
+        let reportsInit = invocation.coldStart && state.pool[environmentID]?.initReported == false && state.pool[environmentID]?.suppressedInit == false
+        let (initDuration, initCPUTime, spawnedAt) = (state.pool[environmentID]?.initDuration, state.pool[environmentID]?.initCPUTime,
+                                                      state.pool[environmentID]?.spawnedAt)
+        let memorySizeMB = state.pool[environmentID]?.configuration.memorySizeMB ?? 128
+        let initializationType = state.pool[environmentID]?.initializationType ?? .onDemand
+        let environmentLives = state.pool[environmentID] != nil
         var initLog: [String] = []
         if reportsInit {
             state.pool.update(environmentID) { environment in
@@ -86,11 +95,11 @@ extension Lab {
                 environment.initLog = []
             }
         }
-        if before?.isShuttingDown == true { state.pool.giveUp(id, from: environmentID) } else { state.pool.release(id, from: environmentID, at: now) }
-        let environment = state.pool[environmentID]
+        if state.pool[environmentID]?.isShuttingDown == true { state.pool.giveUp(id, from: environmentID) } else { state.pool.release(id, from: environmentID, at: now) }
+        let served = state.pool[environmentID]?.invocationsServed
         let duration = invocation.duration(at: now)
-        let report = Report(requestID: id.value, duration: duration, initDuration: reportsInit ? before?.initDuration : nil,
-                            memorySizeMB: before?.configuration.memorySizeMB ?? 128, maxMemoryUsedMB: memory)
+        let report = Report(requestID: id.value, duration: duration, initDuration: reportsInit ? initDuration : nil,
+                            memorySizeMB: memorySizeMB, maxMemoryUsedMB: memory)
         let (payload, errorType): ([UInt8], String?) = switch outcome {
         case .succeeded(let body): (body, nil)
         case .failed(let type, let body): (body, type)
@@ -100,16 +109,16 @@ extension Lab {
         let record = InvocationRecord(
             requestID: id.value, functionName: invocation.function, executedVersion: invocation.version,
             environmentID: environmentID.description, coldStart: invocation.coldStart, initDuration: report.initDuration,
-            initCPUTime: reportsInit ? before?.initCPUTime : nil, duration: duration, billedDurationMs: report.billedDurationMs,
+            initCPUTime: reportsInit ? initCPUTime : nil, duration: duration, billedDurationMs: report.billedDurationMs,
             maxMemoryUsedMB: report.maxMemoryUsedMB, receivedAt: offset(invocation.receivedAt),
-            spawnedAt: invocation.coldStart ? before?.spawnedAt.map(offset) : nil,
+            spawnedAt: invocation.coldStart ? spawnedAt.map(offset) : nil,
             handlerStartedAt: offset(now - duration), functionError: errorType == nil ? nil : "Unhandled",
-            errorType: errorType, logLines: lines, environmentInvocationNumber: environment?.invocationsServed ?? (before?.invocationsServed ?? 0) + 1,
-            initializationType: before?.initializationType ?? .onDemand, spillover: invocation.spillover)
+            errorType: errorType, logLines: lines, environmentInvocationNumber: served ?? 1,
+            initializationType: initializationType, spillover: invocation.spillover)
         state.records.append(record)
         // An idle on-demand environment is reaped after the idle timeout: one check at a time.
         var idleCheck: LoopTimer?
-        if let environment, environment.phase == .idle, environment.initializationType == .onDemand, environment.idleCheck == nil {
+        if state.pool[environmentID]?.phase == .idle, initializationType == .onDemand, state.pool[environmentID]?.idleCheck == nil {
             let timer = loop.reserveTimer()
             state.pool.update(environmentID) { $0.idleCheck = timer }
             idleCheck = timer
@@ -118,7 +127,7 @@ extension Lab {
         return Closed(invocation: invocation, record: record,
                       result: InvocationResult(requestID: id.value, executedVersion: invocation.version, payload: payload,
                                                functionError: record.functionError, record: record),
-                      environment: environmentID, environmentFunction: invocation.function, environmentLives: before != nil,
+                      environment: environmentID, environmentFunction: invocation.function, environmentLives: environmentLives,
                       idleCheck: idleCheck, nextEvent: nextEvent)
     }
 

@@ -192,13 +192,22 @@ extension Lab {
     /// An X-Ray trace header: `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0`
     /// (chapters/aws-facts.md#next-event-headers).
     static func traceID() -> String {
-        func hex(_ value: UInt64, _ digits: Int) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(72)
+        func hex(_ value: UInt64, _ count: Int) {
+            for shift in stride(from: count - 1, through: 0, by: -1) { text.append(digits[Int((value >> UInt64(shift * 4)) & 0xF)]) }
         }
-        let epoch = hex(UInt64(time(nil)), 8)
-        let root = hex(UInt64.random(in: 0...UInt64(UInt32.max)), 8) + hex(UInt64.random(in: 0...UInt64.max), 16)
-        return "Root=1-\(epoch)-\(root);Parent=\(hex(UInt64.random(in: 0...UInt64.max), 16));Sampled=0"
+        var random = FastRandom()
+        text.append(contentsOf: "Root=1-".utf8)
+        hex(UInt64(time(nil)), 8)
+        text.append(UInt8(ascii: "-"))
+        hex(random.next(), 8)
+        hex(random.next(), 16)
+        text.append(contentsOf: ";Parent=".utf8)
+        hex(random.next(), 16)
+        text.append(contentsOf: ";Sampled=0".utf8)
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// `2026/11/26/[$LATEST]<32 hex>`, as AWS names an environment's log stream. Plain C time
@@ -208,7 +217,8 @@ extension Lab {
         var parts = tm()
         gmtime_r(&now, &parts)
         let day = String(format: "%04d/%02d/%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
-        return "\(day)/[\(version)]\(String(UInt64.random(in: 0...UInt64.max), radix: 16))\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        var random = FastRandom()
+        return "\(day)/[\(version)]\(String(random.next(), radix: 16))\(String(random.next(), radix: 16))"
     }
 }
 

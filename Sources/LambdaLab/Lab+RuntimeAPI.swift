@@ -26,23 +26,24 @@ extension Lab {
     /// them all and never assigns more invocations than the slots, as AWS does.
     func runtimeNext(_ id: EnvironmentID, _ responder: HTTPResponder) {
         let io = self.io.value[id]
-        // What the process printed so far belongs before what comes next (Init's output before START).
-        let printed = io?.output.drain() ?? []
-        let now = Clock.now
+        // Init's output belongs before the first START: the pipe is read now, at Init's end.
+        var printed: [String] = []
         var cpuTime: Duration?
         if let io, !io.initEnded {
             io.initEnded = true
+            printed = io.output.drain()
             cpuTime = io.process.cpuTime()
         }
+        let now = Clock.now
         let waiter = NextWaiter(responder: responder)
         var readiness: ProvisionedReadiness?
         let (step, emitted) = state.withLock { state -> (NextStep, [EmittedLine]) in
             let emitted = absorb(printed, from: id, in: &state)
-            guard let environment = state.pool[id], !environment.isShuttingDown else {
+            guard let phase = state.pool[id]?.phase, phase != .shuttingDown else {
                 return (.refuse(RuntimeEndpoint.error(500, "Runtime.ShuttingDown", "The execution environment is shutting down.")), emitted)
             }
             // Init ends when the runtime first asks for work (chapters/aws-facts.md#init-phase).
-            if environment.phase == .initializing {
+            if phase == .initializing {
                 _ = state.pool.endInit(id, at: now, cpuTime: cpuTime)
                 readiness = provisionedReady(id, in: &state)
             }
@@ -51,7 +52,7 @@ extension Lab {
                let handOut = handOut(waiting, to: waiter, at: now, in: &state) {
                 return (.answer(handOut), emitted)
             }
-            guard environment.parked.count < Self.maxParkedNexts else {
+            guard state.pool[id]?.parked.count ?? 0 < Self.maxParkedNexts else {
                 return (.refuse(RuntimeEndpoint.error(500, "Runtime.TooManyIdleRuntimes", "Too many idle runtimes.")), emitted)
             }
             state.pool.update(id) { $0.parked.append(waiter) }

@@ -28,7 +28,7 @@ public enum PlatformLog {
     /// The timeout line (chapters/aws-facts.md#timeouts-and-crashes):
     /// `<ISO timestamp> <requestId> Task timed out after 1.00 seconds`.
     public static func timedOut(requestID: String, timeoutSeconds: Double, at date: Date = Date()) -> String {
-        "\(iso8601(date)) \(requestID) Task timed out after \(String(format: "%.2f", timeoutSeconds)) seconds"
+        "\(iso8601(date)) \(requestID) Task timed out after \(timeoutSeconds.twoDecimals) seconds"
     }
 
     public static func iso8601(_ date: Date) -> String {

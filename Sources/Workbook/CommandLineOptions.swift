@@ -4,16 +4,20 @@ import Foundation
 /// Bad values are reported in one line; `exit(2)` is the caller's.
 public struct CommandLineOptions {
     private var values: [String: String] = [:]
+    private var flags: Set<String> = []
     public private(set) var json = false
     public private(set) var help = false
 
-    /// - Parameter valued: the option names (without `--`) that take a value.
-    public init(_ arguments: [String], valued: [String]) throws {
+    /// - Parameters:
+    ///   - valued: the option names (without `--`) that take a value.
+    ///   - flags: the option names that take none.
+    public init(_ arguments: [String], valued: [String], flags known: [String] = []) throws {
         var iterator = arguments.makeIterator()
         while let argument = iterator.next() {
             switch argument {
             case "--json": json = true
             case "--help", "-h": help = true
+            case _ where argument.hasPrefix("--") && known.contains(String(argument.dropFirst(2))): flags.insert(String(argument.dropFirst(2)))
             default:
                 var name = argument
                 var value: String?
@@ -31,6 +35,8 @@ public struct CommandLineOptions {
     }
 
     public func string(_ name: String) -> String? { values[name] }
+
+    public func flag(_ name: String) -> Bool { flags.contains(name) }
 
     public func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
         guard let text = values[name] else { return value }

@@ -21,6 +21,7 @@ struct Bench {
         case "floor-emulator": try FloorChain.emulator()
         case "floor-runtime": try FloorChain.runtime(port: UInt16(arguments[1])!)
         case "client": try BenchClient.run(port: UInt16(arguments[1])!, function: arguments[2], count: Int(arguments[3])!, callers: Int(arguments[4])!)
+        case "interleaved": try InterleavedClient.run(count: Int(arguments[1])!, batch: Int(arguments[2])!, targets: Array(arguments[3...]))
         case "spawn-floor":   // `bench spawn-floor PATH`: the spawn floor of any runtime binary, for profiling
             print(try Floors.spawn(arguments[1], samples: 100))
             return
@@ -44,9 +45,7 @@ struct Bench {
 
     nonisolated static func measure(_ options: BenchOptions) async throws -> BenchReport {
         _ = RaisedDescriptorLimit.raise()
-        progress("floors: warm chains (C and Swift), static and dynamic spawn")
-        let cChain = try Floors.chain(calls: options.warmCalls, program: "floor-chain-c")
-        let chain = try Floors.chain(calls: options.warmCalls)
+        progress("floors: static and dynamic spawn")
         let staticProbe = try Floors.SpawnProbe(try FunctionBinaries.path(of: "floor-spawn-static"))
         let dynamicProbe = try Floors.SpawnProbe(try FunctionBinaries.path(of: "floor-spawn-dynamic"))
         for _ in 0..<3 { _ = try staticProbe.sample(); _ = try dynamicProbe.sample() }   // warm the page cache
@@ -61,15 +60,30 @@ struct Bench {
             try lab.deploy(WorkbookFunctions.orchestrator())
 
             // 1. Warm invoke over HTTP from a client process of its own, one kept-alive connection:
-            //    client → lab → parked GET /next → handler → POST /response → lab → client.
-            //    No database, so this is all overhead. Then 8 callers at once, for throughput.
-            progress("lab: warm invokes")
-            let warm = try Floors.client(port: port, function: "worker", calls: options.warmCalls, callers: 1)
-            let eight = try Floors.client(port: port, function: "worker", calls: options.warmCalls / 4, callers: 8)
-            // The same with the C floor's runtime as the function: only the lab differs from the C chain.
+            //    client → lab → parked GET /next → handler → POST /response → lab → client. No
+            //    database, so this is all overhead. The same client measures the floors — a C
+            //    emulator and runtime, and the same in Swift on the project's sockets — and the lab
+            //    with the C floor's runtime as its function (only the lab differs from the C chain),
+            //    in alternating batches, so every figure shares the machine's minutes.
+            progress("floors and lab: warm invokes, interleaved")
             try lab.deploy(FunctionConfiguration(name: "c-runtime", command: [try FunctionBinaries.path(of: "floor-chain-c")]))
-            let warmC = try Floors.client(port: port, function: "c-runtime", calls: options.warmCalls, callers: 1)
+            let cFloor = try Floors.RunningChain(program: "floor-chain-c"), swiftFloor = try Floors.RunningChain(program: "bench")
+            let loopBefore = ThreadCPU.seconds(named: "lab loop"), splitBefore = ThreadCPU.split(named: "lab loop")
+            let results = try Floors.interleaved([(cFloor.port, "floor"), (swiftFloor.port, "floor"), (port, "worker"), (port, "c-runtime")],
+                                                 calls: options.warmCalls)
+            // Each lab target warms up with 200 calls before any is timed.
+            let loopMicros = (ThreadCPU.seconds(named: "lab loop") - loopBefore) * 1e6 / Double(2 * (options.warmCalls + 200))
+            let splitAfter = ThreadCPU.split(named: "lab loop")
+            let userShare = (splitAfter.user - splitBefore.user) / max(1e-9, splitAfter.user - splitBefore.user + splitAfter.system - splitBefore.system)
+            let (cChain, chain, warm, warmC) = (results[0], results[1], results[2], results[3])
+            // Then 8 callers at once, for throughput.
+            let eight = try Floors.client(port: port, function: "worker", calls: options.warmCalls / 4, callers: 8)
             let eightC = try Floors.client(port: port, function: "c-runtime", calls: options.warmCalls / 4, callers: 8)
+            if options.warmOnly {
+                print("lab loop CPU per warm invoke: \(Int(loopMicros)) µs, \(Int(userShare * 100)) % of it in user space")
+                print("warm invoke p50: worker \(Int(warm.p50Micros)) µs, C runtime \(Int(warmC.p50Micros)) µs; C chain \(Int(cChain.p50Micros)) µs, Swift chain \(Int(chain.p50Micros)) µs; 8 callers: worker \(Int(eight.invokesPerSecond))/s, C runtime \(Int(eightC.invokesPerSecond))/s")
+                exit(0)
+            }
 
             // 2. Cold start: spawn → the runtime's first GET /next (Init Duration), one at a time,
             //    each beside one sample of both spawn floors.
@@ -107,7 +121,7 @@ struct Bench {
             let idle = try await IdleEnvironments.measure(lab, count: options.idle)
 
             return BenchReport(
-                warmInvokeP50Micros: warm.p50Micros, warmInvokeP99Micros: warm.p99Micros,
+                warmInvokeP50Micros: warm.p50Micros, warmInvokeP99Micros: warm.p99Micros, labLoopCPUPerWarmInvokeMicros: loopMicros,
                 warmInvokeCRuntimeP50Micros: warmC.p50Micros, warmInvokesPerSecond8CallersCRuntime: eightC.invokesPerSecond,
                 floorChainP50Micros: chain.p50Micros, floorChainP99Micros: chain.p99Micros,
                 floorChainCP50Micros: cChain.p50Micros, floorChainCP99Micros: cChain.p99Micros,

@@ -5,6 +5,8 @@ import Timing
 struct BenchReport: Codable {
     var warmInvokeP50Micros: Double
     var warmInvokeP99Micros: Double
+    /// CPU time of the lab's loop thread per warm invoke (user + system): the lab's own work.
+    var labLoopCPUPerWarmInvokeMicros: Double
     /// The lab's warm invoke with the C floor's runtime as the function: the lab's own overhead.
     var warmInvokeCRuntimeP50Micros: Double
     var warmInvokesPerSecond8CallersCRuntime: Double
@@ -45,6 +47,7 @@ struct BenchReport: Codable {
                    f2(warmInvokeCRuntimeP50Micros / max(floorChainCP50Micros, 1)) + "×", "the lab's own share"])
         table.add(["warm invoke p99, worker (µs)", f0(warmInvokeP99Micros), f0(floorChainCP99Micros) + " C", f2(warmInvokeP99Micros / max(floorChainCP99Micros, 1)) + "×", ""])
         table.add(["  Swift chain on the project's sockets (µs)", "", f0(floorChainP50Micros), "", ""])
+        table.add(["  the lab loop's CPU per warm invoke (µs)", f0(labLoopCPUPerWarmInvokeMicros), "", "", ""])
         table.add(["cold start p50, spawn → next (ms)", f2(coldStartP50Millis), f2(floorSpawnStaticP50Millis) + " static",
                    String(format: "%+.2f ms", coldStartP50Millis - floorSpawnStaticP50Millis), "≤ static floor + 1 ms"])
         table.add(["  the same program, dynamic stdlib (ms)", "", f2(floorSpawnDynamicP50Millis), "", ""])

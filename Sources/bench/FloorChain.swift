@@ -94,6 +94,46 @@ enum BenchClient {
     }
 }
 
+/// `bench interleaved COUNT BATCH PORT:FUNCTION…`: the warm invokes of several targets in
+/// alternating batches, one kept-alive connection each; prints one JSON array of results, in order.
+enum InterleavedClient {
+    static func run(count: Int, batch: Int, targets: [String]) throws -> Never {
+        var wires: [(Wire, String)] = []
+        for target in targets {
+            let parts = target.split(separator: ":")
+            let (port, function) = (UInt16(parts[0])!, String(parts[1]))
+            let request = "POST /2015-03-31/functions/\(function)/invocations HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\nContent-Length: \(FloorChain.event.count)\r\n\r\n"
+            var wire = Wire(try Socket.connect(port: port))
+            for _ in 0..<200 { wire.write(request, body: FloorChain.event); _ = wire.read() }   // warm: no cold start below
+            wires.append((wire, request))
+        }
+        var latencies = [[Double]](repeating: [], count: wires.count)
+        var elapsed = [Double](repeating: 0, count: wires.count)
+        var done = 0
+        while done < count {
+            let size = min(batch, count - done)
+            for index in wires.indices {
+                let started = ContinuousClock.now
+                for _ in 0..<size {
+                    let sent = ContinuousClock.now
+                    wires[index].0.write(wires[index].1, body: FloorChain.event)
+                    guard wires[index].0.read() != nil else { break }
+                    latencies[index].append((ContinuousClock.now - sent).microseconds)
+                }
+                elapsed[index] += (ContinuousClock.now - started).microseconds / 1_000_000
+            }
+            done += size
+        }
+        let results = latencies.indices.map { index -> BenchClient.Result in
+            let sorted = latencies[index].sorted()
+            return BenchClient.Result(p50Micros: Summary.percentile(50, of: sorted), p99Micros: Summary.percentile(99, of: sorted),
+                                      invokesPerSecond: Double(sorted.count) / max(elapsed[index], 1e-9))
+        }
+        print(String(decoding: try JSONEncoder().encode(results), as: UTF8.self))
+        exit(0)
+    }
+}
+
 extension Duration {
     var microseconds: Double { Double(components.seconds) * 1_000_000 + Double(components.attoseconds) / 1e12 }
 }

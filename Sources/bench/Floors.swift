@@ -6,6 +6,41 @@ import Workbook
 
 /// The floors, measured in the same run as the lab: what this machine allows with no lab at all.
 enum Floors {
+    /// A floor chain running: its emulator and runtime processes (see `FloorChain`), and the port
+    /// a client invokes; stopped when it goes.
+    final class RunningChain {
+        let port: UInt16
+        private let processes: [Process]
+
+        init(program: String) throws {
+            let own = try FunctionBinaries.path(of: program)
+            let emulator = Process()
+            emulator.executableURL = URL(fileURLWithPath: own)
+            emulator.arguments = [program == "bench" ? "floor-emulator" : "emulator"]
+            let ports = Pipe()
+            emulator.standardOutput = ports
+            try emulator.run()
+            var text = ""
+            while !text.contains("\n") {
+                let data = ports.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            let numbers = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt16($0) }
+            guard numbers.count == 2 else { emulator.terminate(); throw BenchError("the floor emulator printed \(text)") }
+            let runtime = Process()
+            runtime.executableURL = URL(fileURLWithPath: own)
+            runtime.arguments = [program == "bench" ? "floor-runtime" : "runtime", String(numbers[1])]
+            try runtime.run()
+            port = numbers[0]
+            processes = [emulator, runtime]
+        }
+
+        deinit {
+            for process in processes { process.terminate(); process.waitUntilExit() }
+        }
+    }
+
     /// The three-process chain (see `FloorChain`): this binary as emulator and as runtime, and the
     /// same client process that measures the lab.
     static func chain(calls: Int, program: String = "bench") throws -> BenchClient.Result {
@@ -44,6 +79,21 @@ enum Floors {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return try JSONDecoder().decode(BenchClient.Result.self, from: data)
+    }
+
+    /// This binary in its interleaved-client role: one connection per target, `batch` calls to each
+    /// in turn until each has had `calls`, so every target is measured across the same minutes of
+    /// this machine's changing speed (a ratio of runs minutes apart proves little here).
+    static func interleaved(_ targets: [(port: UInt16, function: String)], calls: Int, batch: Int = 250) throws -> [BenchClient.Result] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try FunctionBinaries.path(of: "bench"))
+        process.arguments = ["interleaved", String(calls), String(batch)] + targets.map { "\($0.port):\($0.function)" }
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return try JSONDecoder().decode([BenchClient.Result].self, from: data)
     }
 
     /// Spawn → `GET /next` received, for a minimal runtime (`SpawnFloor`), one at a time — the span

@@ -56,7 +56,8 @@ struct AsyncQueue {
 
     /// A slot of `function` is free: its oldest waiting event, and the timer to cancel.
     mutating func takeOldestWaiting(_ function: String) -> (event: RequestID, timer: LoopTimer)? {
-        guard var list = waiting[function], !list.isEmpty else { return nil }
+        // Nothing waits, almost always: this runs each time an invocation ends.
+        guard !waiting.isEmpty, var list = waiting[function], !list.isEmpty else { return nil }
         let oldest = list.removeFirst()
         waiting[function] = list.isEmpty ? nil : list
         return oldest

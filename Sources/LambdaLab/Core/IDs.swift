@@ -28,7 +28,8 @@ public struct RequestID: Hashable, Sendable, CustomStringConvertible {
     /// A new random (version 4) UUID, formatted by hand: Foundation's `UUID().uuidString` and a
     /// `lowercased()` cost more than the rest of routing an invocation.
     public static func make() -> RequestID {
-        var bytes = (UInt64.random(in: 0...UInt64.max), UInt64.random(in: 0...UInt64.max))
+        var random = FastRandom()
+        var bytes = (random.next(), random.next())
         bytes.0 = (bytes.0 & ~0xF000) | 0x4000                       // version 4
         bytes.1 = (bytes.1 & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000   // RFC 4122 variant
         let digits = Array("0123456789abcdef".utf8)

@@ -83,8 +83,10 @@ public final class Lab: Sendable {
 
     func offset(_ instant: Instant) -> Duration { instant - origin }
 
-    func emit(function: String, environment: EnvironmentID, _ text: String, platform: Bool) {
-        configuration.log?(LogLine(functionName: function, environmentID: environment.description, text: text, isPlatform: platform))
+    /// A line for `LabConfiguration.log`, built only when there is a log to write it to.
+    func emit(function: String, environment: EnvironmentID, _ text: @autoclosure () -> String, platform: Bool) {
+        guard let log = configuration.log else { return }
+        log(LogLine(functionName: function, environmentID: environment.description, text: text(), isPlatform: platform))
     }
 
     // MARK: Observation

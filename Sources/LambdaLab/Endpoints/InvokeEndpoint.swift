@@ -38,7 +38,8 @@ final class InvokeEndpoint: @unchecked Sendable {
     /// On the loop: must not block.
     private static func route(_ request: HTTPRequest, _ responder: HTTPResponder, lab: Lab) {
         let path = request.path
-        let isInvoke = path.hasPrefix(InvokeAPIPath.functionsPrefix) && path.hasSuffix("/invocations")
+        let name = InvokeEndpoint.invokedName(path)
+        let isInvoke = name != nil
         // Off by default; on, Lambda's own refusals (SigV4, SignatureCheck): every Invoke must be
         // signed, other calls only when they say they are.
         if let keys = lab.configuration.verifySignatures, isInvoke || request.headers["Authorization"] != nil,
@@ -46,8 +47,7 @@ final class InvokeEndpoint: @unchecked Sendable {
                                                               body: request.body, secretKeys: keys, now: Date()) {
             return responder.respond(LabError(refusal.type, status: refusal.status, refusal.message).response)
         }
-        if isInvoke {
-            let name = String(path.dropFirst(InvokeAPIPath.functionsPrefix.count).dropLast("/invocations".count))
+        if let name {
             guard request.method == "POST" else { return responder.respond(LabError("MethodNotAllowedException", status: 405, "Use POST to invoke a function.").response) }
             return invoke(name, request, responder, lab: lab)
         }
@@ -57,6 +57,16 @@ final class InvokeEndpoint: @unchecked Sendable {
             let response = IAMService.accepts(request) ? lab.iam.handle(request) : ControlPlaneEndpoint.route(request, lab: lab)
             responder.respondFromAnyThread(response)
         }
+    }
+
+    /// The function name in `/2015-03-31/functions/{name}/invocations`, or nil for any other path.
+    /// On the bytes: `String`'s Character-by-Character prefix and suffix work showed in every invoke.
+    static func invokedName(_ path: String) -> String? {
+        let bytes = path.utf8, prefix = InvokeAPIPath.functionsPrefix.utf8, suffix = "/invocations".utf8
+        guard bytes.count > prefix.count + suffix.count, bytes.starts(with: prefix),
+              bytes.reversed().starts(with: suffix.reversed()) else { return nil }
+        let start = bytes.index(bytes.startIndex, offsetBy: prefix.count), end = bytes.index(bytes.endIndex, offsetBy: -suffix.count)
+        return String(path[start..<end])
     }
 
     /// Invoke: RequestResponse (200, answered when the function finishes), Event (202, runs in the
@@ -120,7 +130,7 @@ final class InvokeEndpoint: @unchecked Sendable {
         // boto3 and aws-cli send no Content-Type at all; an explicit one must be JSON or raw bytes —
         // or curl's default for `-d` (form-urlencoded), which people use by hand; the body itself is
         // checked to be JSON below either way.
-        if let type = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased(),
+        if let type = request.headers["Content-Type"].map(mediaType),
            !(type == "application/json" || type.hasSuffix("+json") || type.hasPrefix("application/x-amz-json")
              || type == "application/octet-stream" || type == "binary/octet-stream" || type == "application/x-www-form-urlencoded") {
             return LabError("UnsupportedMediaTypeException", status: 415, "The content type of the Invoke request body is not JSON.").response
@@ -129,6 +139,18 @@ final class InvokeEndpoint: @unchecked Sendable {
             return LabError("InvalidRequestContentException", status: 400, "Could not parse request body into json: Could not parse payload into json").response
         }
         return nil
+    }
+
+    /// A Content-Type's media type, lower case, without its parameters (`Application/JSON; charset=x`
+    /// → `application/json`), byte by byte: Foundation's trimming would cost more than the check.
+    private static func mediaType(_ value: String) -> String {
+        var bytes: [UInt8] = []
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: ";") { break }
+            if byte == 0x20 || byte == 0x09 { continue }
+            bytes.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Base64 of the last 4 KB of the invocation's log (chapters/aws-facts.md#invoke-response).

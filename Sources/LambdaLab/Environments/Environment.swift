@@ -22,7 +22,12 @@ public enum InitializationType: String, Sendable, Codable {
 /// `capacity` is how many invocations it runs at once: 1 on Lambda's default, as AWS runs one
 /// request per environment; more on Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY`). It is
 /// idle when no slot is taken, invoking when one or more are, and full when every slot is.
-struct Environment {
+///
+/// A class, kept in `EnvironmentPool` behind the lab's lock: the router reads a field or two of
+/// it on every invocation, and a value this large would be copied whole for each read. Its `let`s
+/// may be read anywhere (a starter thread reads its configuration); its `var`s are read and written
+/// under the lab's lock, or on the lab's loop, which is the only thread that changes them.
+final class Environment: @unchecked Sendable {
     enum Phase: String, Sendable {
         case initializing, idle, invoking, shuttingDown
 
@@ -47,7 +52,9 @@ struct Environment {
     let logStreamName: String
     let scratchDirectory: String
     /// For a provisioned environment: the qualifier whose configuration allocated it.
-    var provisionedFor: String?
+    let provisionedFor: String?
+    /// Its group in the router's index (its version and `provisionedFor`, numbered by the pool).
+    var group = 0
     /// Changed only through the transitions below, which `EnvironmentPool` calls, so the phase, the
     /// slots and the pool's index agree.
     private(set) var phase: Phase = .initializing
@@ -84,7 +91,8 @@ struct Environment {
     var suppressedInit = false
 
     init(id: EnvironmentID, function: String, version: String, configuration: FunctionConfiguration,
-         initializationType: InitializationType, capacity: Int, logStreamName: String, scratchDirectory: String) {
+         initializationType: InitializationType, capacity: Int, logStreamName: String, scratchDirectory: String, provisionedFor: String?) {
+        self.provisionedFor = provisionedFor
         self.id = id
         self.function = function
         self.version = version
@@ -103,7 +111,7 @@ struct Environment {
     // MARK: Transitions (called by `EnvironmentPool` only)
 
     /// The one place a phase changes: false, and no change, for a move the diagram does not allow.
-    mutating func move(to next: Phase) -> Bool {
+    func move(to next: Phase) -> Bool {
         guard phase.canMove(to: next) else { return false }
         phase = next
         if next != .idle { idleSince = nil }
@@ -111,14 +119,14 @@ struct Environment {
     }
 
     /// An invocation takes a slot: false when none is free.
-    mutating func takeSlot(_ request: RequestID) -> Bool {
+    func takeSlot(_ request: RequestID) -> Bool {
         guard freeSlots > 0, !invocations.contains(request) else { return false }
         invocations.append(request)
         return true
     }
 
     /// The invocation's slot is free again: false if it held none here.
-    mutating func freeSlot(_ request: RequestID) -> Bool {
+    func freeSlot(_ request: RequestID) -> Bool {
         guard let slot = invocations.firstIndex(of: request) else { return false }
         invocations.remove(at: slot)
         return true

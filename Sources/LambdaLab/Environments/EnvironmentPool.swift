@@ -14,14 +14,16 @@ struct EnvironmentPool {
 
     subscript(id: EnvironmentID) -> Environment? { environments[id] }
 
+    /// Every environment, in no particular order.
+    var all: [Environment] { Array(environments.values) }
+
     var isEmpty: Bool { environments.isEmpty }
     var count: Int { environments.count }
 
     /// Reads or changes an environment's own fields (not its phase or slots); nil if it is gone.
     @discardableResult
-    mutating func update<T>(_ id: EnvironmentID, _ body: (inout Environment) -> T) -> T? {
-        guard environments[id] != nil else { return nil }
-        return body(&environments[id]!)
+    func update<T>(_ id: EnvironmentID, _ body: (Environment) -> T) -> T? {
+        environments[id].map(body)
     }
 
     /// Environments of `function` (all versions, or one), in start order.
@@ -38,10 +40,10 @@ struct EnvironmentPool {
         started += 1
         startedByFunction[function, default: 0] += 1
         let id = EnvironmentID(started)
-        var environment = Environment(id: id, function: function, version: version, configuration: configuration,
+        let environment = Environment(id: id, function: function, version: version, configuration: configuration,
                                       initializationType: initializationType, capacity: configuration.perEnvironmentConcurrency,
-                                      logStreamName: logStreamName, scratchDirectory: scratchDirectory(id))
-        environment.provisionedFor = provisionedFor
+                                      logStreamName: logStreamName, scratchDirectory: scratchDirectory(id), provisionedFor: provisionedFor)
+        environment.group = groupNumber(IdleIndex.Group(function: function, version: version, provisionedFor: provisionedFor))
         environments[id] = environment
         return environment
     }
@@ -49,19 +51,20 @@ struct EnvironmentPool {
     /// Init ended (the runtime's first `GET /next`): initializing → invoking when invocations wait
     /// for this environment, else → idle (ready for the first one).
     mutating func endInit(_ id: EnvironmentID, at now: Instant, cpuTime: Duration?) -> Bool {
-        guard let environment = environments[id], environment.phase == .initializing else { return false }
-        environments[id]?.initDuration = now - (environment.spawnedAt ?? now)
-        environments[id]?.initCPUTime = cpuTime
-        return environment.invocations.isEmpty ? becomeIdle(id, at: now) : move(id, to: .invoking)
+        guard environments[id]?.phase == .initializing else { return false }
+        let spawnedAt = environments[id]?.spawnedAt ?? now
+        environments[id].map { $0.initDuration = now - spawnedAt; $0.initCPUTime = cpuTime }
+        return environments[id]?.invocations.isEmpty == true ? becomeIdle(id, at: now) : move(id, to: .invoking)
     }
 
     /// An invocation takes one of the environment's slots. An environment still in Init takes
     /// the invocation it is started for; otherwise it must be routable (idle, or invoking with a
     /// free slot).
     mutating func assign(_ request: RequestID, to id: EnvironmentID) -> Bool {
-        guard let environment = environments[id], environment.freeSlots > 0, !environment.isShuttingDown else { return false }
-        if environment.phase == .idle, !move(id, to: .invoking) { return false }
-        guard environments[id]?.takeSlot(request) == true else { return false }
+        // Fields read in place: an environment is a large value, and copying it is most of the cost.
+        guard let phase = environments[id]?.phase, phase != .shuttingDown, environments[id]?.freeSlots ?? 0 > 0 else { return false }
+        if phase == .idle, !move(id, to: .invoking) { return false }
+        guard environments[id].map({ $0.takeSlot(request) }) == true else { return false }
         indexRoutability(id)
         return true
     }
@@ -69,10 +72,13 @@ struct EnvironmentPool {
     /// The invocation ended: its slot is free again. Unless the environment is being discarded,
     /// it is routable at once, so the very next invocation reuses it.
     mutating func release(_ request: RequestID, from id: EnvironmentID, at now: Instant) {
-        guard let environment = environments[id], environments[id]?.freeSlot(request) == true else { return }
-        environments[id]?.invocationsServed += 1
-        environments[id]?.lastUsed = now
-        if environment.phase == .invoking, environments[id]?.invocations.isEmpty == true {
+        guard environments[id].map({ environment -> Bool in
+            guard environment.freeSlot(request) else { return false }
+            environment.invocationsServed += 1
+            environment.lastUsed = now
+            return true
+        }) == true else { return }
+        if environments[id]?.phase == .invoking, environments[id]?.invocations.isEmpty == true {
             _ = becomeIdle(id, at: now)
         } else {
             indexRoutability(id)
@@ -81,7 +87,7 @@ struct EnvironmentPool {
 
     /// The environment gives up an invocation that is moved to another (or discarded with it).
     mutating func giveUp(_ request: RequestID, from id: EnvironmentID) {
-        guard environments[id]?.freeSlot(request) == true else { return }
+        guard environments[id].map({ $0.freeSlot(request) }) == true else { return }
         indexRoutability(id)
     }
 
@@ -90,7 +96,7 @@ struct EnvironmentPool {
     @discardableResult
     mutating func beginShutdown(_ id: EnvironmentID, reason: String? = nil) -> Environment? {
         guard environments[id] != nil, move(id, to: .shuttingDown) else { return nil }
-        if environments[id]?.exitReason == nil { environments[id]?.exitReason = reason }
+        environments[id].map { if $0.exitReason == nil { $0.exitReason = reason } }
         return environments[id]
     }
 
@@ -102,22 +108,31 @@ struct EnvironmentPool {
 
     private mutating func becomeIdle(_ id: EnvironmentID, at now: Instant) -> Bool {
         guard move(id, to: .idle) else { return false }
-        environments[id]?.idleSince = now
+        environments[id].map { $0.idleSince = now }
         indexRoutability(id)
         return true
     }
 
     private mutating func move(_ id: EnvironmentID, to next: Environment.Phase) -> Bool {
-        guard environments[id]?.move(to: next) == true else { return false }
+        guard environments[id].map({ $0.move(to: next) }) == true else { return false }
         indexRoutability(id)
         return true
     }
 
     /// In the index exactly while it can take an invocation; re-inserted as most recently used.
     private mutating func indexRoutability(_ id: EnvironmentID) {
-        guard let environment = environments[id], environment.isRoutable else { return routable.remove(id) }
-        let group = IdleIndex.Group(function: environment.function, version: environment.version, provisionedFor: environment.provisionedFor)
+        guard environments[id]?.isRoutable == true, let group = environments[id]?.group else { return routable.remove(id) }
         routable.insert(id, in: group)
+    }
+
+    /// The index group of a version (and provisioned qualifier), numbered once: the index then
+    /// hashes a number, not three strings, at every transition.
+    private var groups: [IdleIndex.Group: Int] = [:]
+
+    private mutating func groupNumber(_ group: IdleIndex.Group) -> Int {
+        if let number = groups[group] { return number }
+        groups[group] = groups.count + 1
+        return groups.count
     }
 
     // MARK: Routing
@@ -129,19 +144,19 @@ struct EnvironmentPool {
     /// with the most free slots (AWS routes to the least loaded; a scan, but such environments are few).
     func candidates(function: String, version: String, provisionedQualifier: String?) -> [Router.Candidate] {
         var candidates: [Router.Candidate] = []
-        if let provisionedQualifier,
-           let id = best(IdleIndex.Group(function: function, version: version, provisionedFor: provisionedQualifier)) {
+        if let provisionedQualifier, let group = groups[IdleIndex.Group(function: function, version: version, provisionedFor: provisionedQualifier)],
+           let id = best(group) {
             candidates.append(Router.Candidate(environmentID: id, isProvisioned: true))
         }
-        if let id = best(IdleIndex.Group(function: function, version: version, provisionedFor: nil)) {
+        if let group = groups[IdleIndex.Group(function: function, version: version, provisionedFor: nil)], let id = best(group) {
             candidates.append(Router.Candidate(environmentID: id, isProvisioned: false))
         }
         return candidates
     }
 
-    private func best(_ group: IdleIndex.Group) -> EnvironmentID? {
+    private func best(_ group: Int) -> EnvironmentID? {
         guard let recent = routable.mostRecent(group) else { return nil }
-        guard let environment = environments[recent], environment.capacity > 1 else { return recent }
+        guard environments[recent]?.capacity ?? 1 > 1 else { return recent }
         return routable.members(group).max { (environments[$0]?.freeSlots ?? 0) < (environments[$1]?.freeSlots ?? 0) }
     }
 

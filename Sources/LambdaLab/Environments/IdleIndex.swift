@@ -1,9 +1,10 @@
-/// The environments that can take another invocation now, per function version and per
-/// provisioned qualifier (nil: on demand), most recently used last. Each group is a doubly linked
-/// list threaded through a dictionary, so putting an environment in, taking it out and finding the
-/// most recently used one are all O(1): at a burst of 200 a scan of every environment was most of
-/// the lab's cost per arrival.
+/// The environments that can take another invocation now, per group — a function version and a
+/// provisioned qualifier (nil: on demand), numbered by the pool — most recently used last. Each
+/// group is a doubly linked list threaded through a dictionary, so putting an environment in,
+/// taking it out and finding the most recently used one are all O(1): at a burst of 200 a scan of
+/// every environment was most of the lab's cost per arrival.
 struct IdleIndex {
+    /// What a group number stands for.
     struct Group: Hashable {
         let function: String
         let version: String
@@ -11,23 +12,23 @@ struct IdleIndex {
     }
 
     private struct Links {
-        var group: Group
+        var group: Int
         var previous: EnvironmentID?
         var next: EnvironmentID?
     }
 
     private var links: [EnvironmentID: Links] = [:]
     /// Each group's least and most recently used member.
-    private var ends: [Group: (first: EnvironmentID, last: EnvironmentID)] = [:]
+    private var ends: [Int: (first: EnvironmentID, last: EnvironmentID)] = [:]
 
     func contains(_ id: EnvironmentID) -> Bool { links[id] != nil }
 
     /// The most recently used member of `group`.
-    func mostRecent(_ group: Group) -> EnvironmentID? { ends[group]?.last }
+    func mostRecent(_ group: Int) -> EnvironmentID? { ends[group]?.last }
 
     /// Every member of `group`, least recently used first (for environments with many slots,
     /// where the router wants the one with the most room).
-    func members(_ group: Group) -> [EnvironmentID] {
+    func members(_ group: Int) -> [EnvironmentID] {
         var result: [EnvironmentID] = []
         var cursor = ends[group]?.first
         while let id = cursor {
@@ -38,7 +39,9 @@ struct IdleIndex {
     }
 
     /// Puts `id` at the most recently used end of `group` (moving it there if it is in already).
-    mutating func insert(_ id: EnvironmentID, in group: Group) {
+    mutating func insert(_ id: EnvironmentID, in group: Int) {
+        // Already the most recent of its group: nothing to move.
+        if let entry = links[id], entry.group == group, entry.next == nil { return }
         remove(id)
         if let (first, last) = ends[group] {
             links[last]?.next = id

@@ -9,7 +9,10 @@ import Timing
 ///        └──────────────────────────────────────────────────────────────────────────▶ (closed: Init failed)
 ///
 /// Closing takes it out of `InvocationTable`; what it was becomes an `InvocationRecord`.
-struct Invocation {
+///
+/// A class, like `Environment` and for the same reason: read a field at a time on every step of
+/// its path, behind the lab's lock, and changed only on the lab's loop.
+final class Invocation: @unchecked Sendable {
     enum State {
         /// Assigned to an environment's slot; waiting for one of its runtime's `GET /next`.
         case routed(EnvironmentID)
@@ -79,7 +82,7 @@ struct Invocation {
 
     /// routed → handedOut. `durationStart` is the hand-out, unless an Init re-run inside the
     /// invocation already started it at the spawn.
-    mutating func handOut(at now: Instant, connection: Int, timer: LoopTimer) -> Bool {
+    func handOut(at now: Instant, connection: Int, timer: LoopTimer) -> Bool {
         guard case .routed(let environment) = state else { return false }
         state = .handedOut(environment, at: now, connection: connection, timer: timer)
         if durationStart == nil { durationStart = now }
@@ -90,7 +93,7 @@ struct Invocation {
     /// Moved to a new environment: whatever was begun in the old one starts again there, as a
     /// cold start. `initInside`: the new environment re-runs an Init that ran out of time, and
     /// that Init is part of this invocation (its Duration starts at the spawn, set later).
-    mutating func move(to environment: EnvironmentID, initInside: Bool) {
+    func move(to environment: EnvironmentID, initInside: Bool) {
         state = .routed(environment)
         coldStart = true
         startLogged = false
@@ -99,7 +102,7 @@ struct Invocation {
     }
 
     /// Its Duration starts at `instant` (an Init re-run inside it starts at the spawn).
-    mutating func startDuration(at instant: Instant) {
+    func startDuration(at instant: Instant) {
         durationStart = instant
     }
 
@@ -109,7 +112,7 @@ struct Invocation {
     }
 
     /// Appends a line to its log, within `limit` bytes; past the limit one line says so.
-    mutating func appendLog(_ line: String, limit: Int) {
+    func appendLog(_ line: String, limit: Int) {
         if logBytes + line.utf8.count <= limit {
             log.append(line)
             logBytes += line.utf8.count + 1

@@ -24,9 +24,8 @@ struct InvocationTable {
 
     /// Changes an invocation in place; nil if it is no longer in flight.
     @discardableResult
-    mutating func update<T>(_ id: RequestID, _ body: (inout Invocation) -> T) -> T? {
-        guard invocations[id] != nil else { return nil }
-        return body(&invocations[id]!)
+    func update<T>(_ id: RequestID, _ body: (Invocation) -> T) -> T? {
+        invocations[id].map(body)
     }
 
     /// Takes the invocation out of flight: it is closed. Nil if it already was.

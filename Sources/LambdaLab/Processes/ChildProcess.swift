@@ -24,17 +24,16 @@ final class ChildProcess: Sendable {
 
     let pid: pid_t
     let output: ProcessOutput
-    /// `/proc/PID/status`, opened once: Max Memory Used is read from it after every invocation,
-    /// and one `pread` costs less than open + read + close on the invoke path.
-    private let status: Int32
+    /// Its peak memory, read as each invocation ends.
+    private let peak: Mutex<PeakMemory>
 
     private init(pid: pid_t, output: ProcessOutput) {
         self.pid = pid
         self.output = output
-        status = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
+        peak = Mutex(PeakMemory(pid: pid))
     }
 
-    deinit { if status >= 0 { close(status) } }
+    deinit { peak.withLock { $0.close() } }
 
     /// The child inherits the spawning thread's scheduling priority (see `Lab.start`).
     static func spawn(command: [String], environment: [String: String], workingDirectory: String?, processGroup: pid_t,
@@ -157,21 +156,8 @@ final class ChildProcess: Sendable {
         return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
     }
 
-    /// Peak resident memory (VmHWM) in MB, rounded up: what REPORT calls Max Memory Used.
-    /// This runs once per invocation.
+    /// Peak resident memory in MB, rounded up: what REPORT calls Max Memory Used (see `PeakMemory`).
     func maxMemoryUsedMB() -> Int {
-        guard status >= 0 else { return 0 }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { pread(status, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { return 0 }
-        let key = Array("VmHWM:".utf8)
-        let bytes = buffer[0..<count]
-        guard let at = bytes.indices.first(where: { bytes[$0...].starts(with: key) }) else { return 0 }
-        var kilobytes = 0
-        for byte in bytes[(at + key.count)...] {
-            if byte == 0x0A { break }
-            if byte >= 0x30 && byte <= 0x39 { kilobytes = kilobytes * 10 + Int(byte - 0x30) }
-        }
-        return (kilobytes + 1023) / 1024
+        peak.withLock { $0.megabytes() }
     }
 }

@@ -36,7 +36,7 @@ final class ProcessOutput: EventLoop.Handler, @unchecked Sendable {
     func watch(on loop: EventLoop, onLines: @escaping ([String]) -> Void) throws {
         self.onLines = onLines
         self.loop = loop
-        try loop.register(fd, events: EventLoop.readable, handler: self)
+        try loop.register(fd, events: EventLoop.readable, handler: self, first: true)
     }
 
     func ready(_ events: UInt32) {

@@ -33,7 +33,9 @@ struct FunctionRegistry {
     /// Asynchronous invocation settings, by function and qualifier ($LATEST when unqualified).
     var eventConfigs: [String: [String: EventInvokeConfig]] = [:]
 
-    subscript(name: String) -> Function? { functions[name] }
+    subscript(name: String) -> Function? {
+        _read { yield functions[name] }
+    }
 
     var names: [String] { functions.keys.sorted() }
     var count: Int { functions.count }
