@@ -41,8 +41,9 @@ extension Lab {
             if fromRuntime, !invocation.isHandedOut {
                 return (.refused(RuntimeEndpoint.error(403, "InvalidStateTransition", "State transition from Ready to ResponseSent failed for runtime.")), emitted)
             }
-            for line in lines { state.invocations.update(id) { $0.appendLog(line, limit: configuration.invocationLogBytesLimit) } }
-            return (.closed(close(id, in: environment, outcome, memory: memory, at: now, in: &state)), emitted)
+            for line in lines { invocation.appendLog(line, limit: configuration.invocationLogBytesLimit) }
+            state.invocations.close(id)
+            return (.closed(close(invocation, in: environment, outcome, memory: memory, at: now, in: &state)), emitted)
         }
         write(emitted)
         switch closing {
@@ -76,11 +77,9 @@ extension Lab {
 
     /// Takes the invocation out of flight, frees its slot (unless its environment is going), and
     /// keeps its record; hands Init's figures to the first invocation of a cold start. Under the lock.
-    private func close(_ id: RequestID, in environmentID: EnvironmentID, _ outcome: InvocationOutcome, memory: Int, at now: Instant,
+    private func close(_ invocation: Invocation, in environmentID: EnvironmentID, _ outcome: InvocationOutcome, memory: Int, at now: Instant,
                        in state: inout LabState) -> Closed {
-        // `finish` checked it is there. The environment's fields are read one by one, in place: it
-        // is a large value, and a copy of it costs more than closing the invocation.
-        let invocation = state.invocations.close(id) ?? state.invocations[id]!
+        let id = invocation.id
         let reportsInit = invocation.coldStart && state.pool[environmentID]?.initReported == false && state.pool[environmentID]?.suppressedInit == false
         let (initDuration, initCPUTime, spawnedAt) = (state.pool[environmentID]?.initDuration, state.pool[environmentID]?.initCPUTime,
                                                       state.pool[environmentID]?.spawnedAt)

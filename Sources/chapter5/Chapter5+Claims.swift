@@ -35,11 +35,22 @@ extension Chapter5 {
         let rate = ScalingRateFigures(options)
         let expected = (1...3).map { min(options.scalingBurst, rate.bucket * $0) }
         let scalingReasons = Set(steps.filter { $0.name.hasPrefix("scaling rate") }.flatMap { reasons($0) })
-        claims.append(Claim("At \(rate.description), waves of \(options.scalingBurst) run \(expected.map(String.init).joined(separator: ", ")) calls: each wave adds at most \(rate.bucket) environments, the rest get 429 with Reason FunctionInvocationRateLimitExceeded, and the function catches up",
+        // Each wave may start the bucket's environments, plus what refills while the wave arrives
+        // (a busy machine spreads a wave's sends out); never more. Warm ones are all reused.
+        var before = 0
+        let wavesHold = waves.allSatisfy { wave in
+            defer { before = wave.environments }
+            let refilled = Int((wave.sendSpreadMs / rate.refillIntervalMs).rounded(.up))
+            let allowed = min(options.scalingBurst - before, rate.bucket + refilled)
+            let least = min(options.scalingBurst - before, rate.bucket)
+            return wave.coldStarts >= least && wave.coldStarts <= allowed && wave.ran == before + wave.coldStarts
+                && wave.ran + wave.throttled == options.scalingBurst
+        }
+        claims.append(Claim("At \(rate.description), waves of \(options.scalingBurst) run \(expected.map(String.init).joined(separator: ", ")) calls: each wave adds at most \(rate.bucket) environments (and what refills while it arrives), the rest get 429 with Reason FunctionInvocationRateLimitExceeded, and the function catches up",
                             unless: options.scalingBurst <= rate.bucket ? "a wave of \(options.scalingBurst) fits in the bucket of \(rate.bucket); raise --scaling-burst" : nil,
-                            holds: waves.map(\.ran) == expected && waves.allSatisfy { $0.ran + $0.throttled == options.scalingBurst }
+                            holds: wavesHold && waves.last?.ran == options.scalingBurst
                                 && scalingReasons == (expected.contains { $0 < options.scalingBurst } ? ["FunctionInvocationRateLimitExceeded"] : []),
-                            evidence: waves.map { "wave \($0.wave): \($0.ran) ran, \($0.throttled) throttled, \($0.environments) environments" }.joined(separator: "; ")))
+                            evidence: waves.map { "wave \($0.wave): \($0.ran) ran, \($0.throttled) throttled, \($0.environments) environments (sent over \($0.sendSpreadMs.twoDecimals) ms)" }.joined(separator: "; ")))
 
         let counts = asynchronous.counts
         let failing = asynchronous.events.first { $0.index == 0 }
@@ -58,10 +69,13 @@ extension Chapter5 {
     struct ScalingRateFigures {
         let bucket: Int
         let description: String
+        /// One new environment's worth of refill.
+        let refillIntervalMs: Double
 
         init(_ options: Options) {
             let rate = ScalingRate.aws(scaledDownBy: options.scaleFactor)
             bucket = rate.environments
+            refillIntervalMs = rate.per.milliseconds / Double(rate.environments)
             description = "\(rate.environments) new environments per \(rate.per.milliseconds.twoDecimals) ms"
         }
     }

@@ -81,6 +81,9 @@ enum Chapter5 {
         var coldStarts: Int
         /// Environments of the worker after this wave.
         var environments: Int
+        /// First to last send of the wave, at the orchestrator: while the wave arrives, the bucket
+        /// refills (continuously, as AWS's does), so a wave spread out gets that much more room.
+        var sendSpreadMs: Double
     }
 
     /// The asynchronous step: what became of each accepted event.
@@ -193,7 +196,7 @@ enum Chapter5 {
                                                     calling: .init(payloads: [slow], acceptThrottles: true))
                 environments.formUnion(step.environmentIDs)
                 waves.append(Wave(wave: wave, ran: step.invocations.count, throttled: step.throttled.count, coldStarts: step.coldStarts,
-                                  environments: environments.count))
+                                  environments: environments.count, sendSpreadMs: step.sendSpreadMs))
                 steps.append(step)
             }
             return (steps, waves)

@@ -9,7 +9,7 @@ import Testing
 
 /// The zips chapter 7 deploys are the ones AWS would run on provided.al2023: built from this
 /// checkout, checked for the glibc and libstdc++ versions they need, then run in the lab.
-@Suite("provided.al2023 packages: the glibc gate and a smoke test", .serialized, .timeLimit(.minutes(5)))
+@Suite("provided.al2023 packages: the glibc gate and a smoke test", .serialized, .timeLimit(.minutes(10)))
 struct AL2023PackageTests {
     static let packages = Task { () async throws -> (worker: DeploymentPackages.Package, orchestrator: DeploymentPackages.Package) in try await withQuietMemory {
         let folder = NSTemporaryDirectory() + "al2023-packages-\(getpid())"

@@ -4,7 +4,7 @@ import Workbook
 @testable import chapter1
 
 /// Chapter 1's claims on one small run: 5 invocations each, 60 ms modeled handshake.
-@Suite("Chapter 1: init outside the handler", .serialized, .timeLimit(.minutes(2)))
+@Suite("Chapter 1: init outside the handler", .serialized, .timeLimit(.minutes(10)))
 struct Chapter1Tests {
     static let n = 5
     static let handshakeMs = 60.0

@@ -4,7 +4,7 @@ import Workbook
 @testable import chapter2
 
 /// Chapter 2's claims on one small run: 4 invocations, a 300 ms idle timeout.
-@Suite("Chapter 2: warm reuse", .serialized, .timeLimit(.minutes(2)))
+@Suite("Chapter 2: warm reuse", .serialized, .timeLimit(.minutes(10)))
 struct Chapter2Tests {
     static let n = 4
     static let outcome = Task {

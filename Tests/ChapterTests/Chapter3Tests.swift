@@ -6,7 +6,7 @@ import Workbook
 
 /// Chapter 3's claims, checked on one run of its experiment with small settings: 4 at once, and a
 /// slower modeled database (100 ms handshake, 20 ms query) so the relations have wide margins.
-@Suite("Chapter 3: concurrent fan-out", .serialized, .timeLimit(.minutes(2)))
+@Suite("Chapter 3: concurrent fan-out", .serialized, .timeLimit(.minutes(10)))
 struct Chapter3Tests {
     static let n = 4
     static let outcome = Task {

@@ -6,7 +6,7 @@ import Workbook
 
 /// Chapter 4's claims on one small run: provisioned concurrency 3 on `live`, 2 more to spill over;
 /// part 2 with a fan-out of 4 (P = 2, 4 and 6).
-@Suite("Chapter 4: provisioned concurrency", .serialized, .timeLimit(.minutes(2)))
+@Suite("Chapter 4: provisioned concurrency", .serialized, .timeLimit(.minutes(10)))
 struct Chapter4Tests {
     static let (p, k, n) = (3, 2, 4)
     static let outcome = Task {

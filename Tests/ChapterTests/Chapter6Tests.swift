@@ -4,7 +4,7 @@ import Workbook
 @testable import chapter6
 
 /// Chapter 6: the hour's arithmetic against cases computed by hand, and the claims on one small run.
-@Suite("Chapter 6: what provisioned concurrency costs", .serialized, .timeLimit(.minutes(2)))
+@Suite("Chapter 6: what provisioned concurrency costs", .serialized, .timeLimit(.minutes(10)))
 struct Chapter6Tests {
     /// 20 calls/s × 100 ms at 128 MB on 3 provisioned environments; Init 50 ms; on demand kept 2
     /// environments; each replaced every 2 h.

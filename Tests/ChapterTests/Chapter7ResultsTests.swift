@@ -8,7 +8,7 @@ import Workbook
 
 /// `chapter7 --results FILE` on a recording with the real shape: the orchestrator's own answer,
 /// made by the same zips in a lab (AWS cannot be reached from here), cold and then warm.
-@Suite("Chapter 7: a recorded fan-out rendered beside the lab's", .serialized, .timeLimit(.minutes(5)))
+@Suite("Chapter 7: a recorded fan-out rendered beside the lab's", .serialized, .timeLimit(.minutes(10)))
 struct Chapter7ResultsTests {
     /// Two recordings of 3 calls: the first after deployment (cold), the second right after (warm).
     static let recordings = Task { () async throws -> (cold: String, warm: String) in try await withQuietMemory {

@@ -6,7 +6,7 @@ import Workbook
 /// Chapter 7 with Terraform for real, when it is installed: a fan-out of 3 with provisioned
 /// concurrency 2, so one call spills over after each apply. Without Terraform the test says so
 /// and passes (the lab's side is proven without it by DeploymentTests).
-@Suite("Chapter 7: the article's stack with Terraform", .serialized, .timeLimit(.minutes(5)))
+@Suite("Chapter 7: the article's stack with Terraform", .serialized, .timeLimit(.minutes(10)))
 struct Chapter7Tests {
     static let outcome = Task { () -> Chapter7.Outcome? in
         guard Terraform.find() != nil else {
@@ -22,7 +22,7 @@ struct Chapter7Tests {
         return try await withQuietMemory { try await Chapter7.run(options) }
     }
 
-    @Test("apply, plan, provisioned concurrency, a new version, destroy: exact counts, every claim held")
+    @Test("apply, plan, provisioned concurrency, a new version, destroy: exact counts, no claim failed; a fan-out the machine spread out says so")
     func wholeChapter() async throws {
         guard let outcome = try await Self.outcome.value else { return }
         #expect(outcome.runs.map(\.name) == ["apply", "apply with provisioned concurrency", "apply a new worker version", "destroy"])
@@ -30,15 +30,25 @@ struct Chapter7Tests {
         #expect(outcome.run("destroy")?.destroyed == 10)
         #expect(outcome.planAfterApplyIsEmpty)
         // The spillover call after the first apply finds an on-demand environment of version 1 left
-        // warm by the cold fan-out; after the new version, none of version 2 exists yet.
-        #expect(outcome.steps.map(\.coldStarts) == [3, 0, 1])
-        #expect(outcome.steps[1].invocations.filter(\.isProvisioned).count == 2)
-        #expect(outcome.steps[1].invocations.filter(\.spillover).count == 1)
+        // warm by the cold fan-out; after the new version, none of version 2 exists yet. Exact, for
+        // every fan-out whose calls overlapped (a busy machine may spread one out; then its claim
+        // must say so, below).
+        let (cold, warm, moved) = (outcome.steps[0], outcome.steps[1], outcome.steps[2])
+        if cold.arrivedAtOnce { #expect(cold.coldStarts == 3) }
+        if warm.arrivedAtOnce {
+            #expect(warm.coldStarts == 0)
+            #expect(warm.invocations.filter(\.isProvisioned).count == 2)
+            #expect(warm.invocations.filter(\.spillover).count == 1)
+        }
+        if moved.arrivedAtOnce { #expect(moved.coldStarts == 1) }
         #expect(outcome.reallocation.versionBefore == "1" && outcome.reallocation.versionAfter == "2")
         #expect(outcome.reallocation.environmentVersions == ["2"] && outcome.reallocation.environments == 2)
         #expect(outcome.afterDestroy.functions.isEmpty && outcome.afterDestroy.roles.isEmpty && outcome.afterDestroy.environments == 0)
-        let notHeld = outcome.claims.filter { !$0.holds }.map(\.evidence)
-        #expect(notHeld.isEmpty, "\(notHeld)")
+        let failed = outcome.claims.filter(\.failed).map(\.evidence)
+        #expect(failed.isEmpty, "\(failed)")
+        let notApplicable = outcome.claims.filter { $0.verdict == .notApplicable }
+        #expect(notApplicable.allSatisfy { $0.evidence.contains("did not overlap") }, "\(notApplicable.map(\.evidence))")
+        #expect(notApplicable.count <= outcome.steps.filter { !$0.arrivedAtOnce }.count)
         try PictureInspection.check(outcome.picture(), steps: outcome.steps)
     }
 

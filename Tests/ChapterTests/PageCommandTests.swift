@@ -13,7 +13,7 @@ import Workbook
 /// Every `swift run chapterN …` a chapter page shows — in "Run it" and in "Try this" — is run here,
 /// in-process, with exactly the page's options: it must finish, and every claim it prints must hold
 /// or say why it does not apply. A page cannot ask a reader to run something that fails.
-@Suite("Chapter pages: every command they show", .serialized, .timeLimit(.minutes(5)))
+@Suite("Chapter pages: every command they show", .serialized, .timeLimit(.minutes(10)))
 struct PageCommandTests {
     static let chapters = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("chapters")

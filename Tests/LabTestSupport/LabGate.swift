@@ -1,8 +1,14 @@
 import LambdaLab
+import Testing
 
 /// Only one test at a time may run labs. Swift Testing runs suites (and test targets) in parallel;
-/// on a 2-core machine two labs starting processes at once would distort each other's timings
-/// (DESIGN §7), and `.serialized` only orders tests inside one suite.
+/// on a 2-core machine two labs starting processes at once would distort each other's timings, and
+/// `.serialized` only orders tests inside one suite.
+///
+/// Waiting for the gate is not a test's own time: a suite's `.timeLimit` counts it, so suites that
+/// run labs have limits wide enough to wait behind every other (ten minutes: the whole of
+/// `swift test` takes about four), and each test's own budget is counted from when it has the gate
+/// (`exclusively(budget:)`): a test that holds a lab too long fails for that, not for the queue.
 public actor LabGate {
     public static let shared = LabGate()
     /// Held by the test that measures the process's resident memory, and by the tests that move
@@ -25,9 +31,16 @@ public actor LabGate {
     }
 }
 
-/// Runs `body` while no other test runs a lab.
-public func exclusively<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-    try await holding(LabGate.shared, body)
+/// Runs `body` while no other test runs a lab, and fails the test if `body` holds the gate longer
+/// than `budget` (counted from when it got the gate, not from when it began waiting).
+public func exclusively<T: Sendable>(budget: Duration = .seconds(120), _ body: () async throws -> T) async throws -> T {
+    try await holding(LabGate.shared) {
+        let started = ContinuousClock.now
+        let result = try await body()
+        let held = ContinuousClock.now - started
+        if held > budget { Issue.record("held the lab for \(held), over its budget of \(budget)") }
+        return result
+    }
 }
 
 /// Runs `body` while no other test measures, or moves large buffers through, this process's
@@ -50,6 +63,7 @@ private func holding<T: Sendable>(_ gate: LabGate, _ body: () async throws -> T)
 }
 
 /// A lab for one test, always shut down at the end, with no other lab running meanwhile.
-public func withTestLab<T: Sendable>(_ configuration: LabConfiguration = LabConfiguration(), _ body: (Lab) async throws -> T) async throws -> T {
-    try await exclusively { try await Lab.with(configuration, body) }
+public func withTestLab<T: Sendable>(_ configuration: LabConfiguration = LabConfiguration(), budget: Duration = .seconds(120),
+                                      _ body: (Lab) async throws -> T) async throws -> T {
+    try await exclusively(budget: budget) { try await Lab.with(configuration, body) }
 }

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 @testable import LambdaLab
 
-@Suite("Control plane: versions, aliases, provisioned and reserved concurrency", .serialized, .timeLimit(.minutes(2)))
+@Suite("Control plane: versions, aliases, provisioned and reserved concurrency", .serialized, .timeLimit(.minutes(10)))
 struct ControlPlaneTests {
     @Test("versions are frozen copies; an alias resolves to its version; X-Amz-Executed-Version says which ran")
     func versionsAndAliases() async throws {
@@ -93,7 +93,7 @@ struct ControlPlaneTests {
     }
 }
 
-@Suite("Scaling rate through the lab", .serialized, .timeLimit(.minutes(2)))
+@Suite("Scaling rate through the lab", .serialized, .timeLimit(.minutes(10)))
 struct LabScalingRateTests {
     @Test("with room for 2 new environments, 4 concurrent calls: 2 run, 2 get 429 FunctionInvocationRateLimitExceeded; a warm one needs no room")
     func coldStartsNeedRoom() async throws {

@@ -10,7 +10,7 @@ import ZipArchive
 /// The deployment operations over HTTP, as Terraform's AWS provider calls them. The code is a zip
 /// whose `bootstrap` is a two-line script that execs the workbook's worker: small enough to send
 /// in every test, and a real function once it runs.
-@Suite("Deployments: CreateFunction, UpdateFunctionCode, aliases, state directory", .serialized, .timeLimit(.minutes(2)))
+@Suite("Deployments: CreateFunction, UpdateFunctionCode, aliases, state directory", .serialized, .timeLimit(.minutes(10)))
 struct DeploymentTests {
     static func zip(release: String = "1", bootstrapMode: UInt16 = 0o755, withBootstrap: Bool = true) throws -> [UInt8] {
         let script = "#!/bin/sh\n# release \(release)\nexec \(try FunctionBinaries.path(of: "worker"))\n"

@@ -104,11 +104,24 @@ final class LogWatcher: Sendable {
         for continuation in ready { continuation.resume() }
     }
 
+    /// Returns once `count` lines starting with `prefix` have been logged.
+    func waitForLines(_ count: Int, startingWith prefix: String) async {
+        while lines.filter({ $0.hasPrefix(prefix) }).count < count {
+            let seen = lines.filter { $0.hasPrefix(prefix) }.count
+            await waitForLine(startingWith: prefix, after: seen)
+        }
+    }
+
     /// Returns once a line starting with `prefix` has been logged (at once if it already was).
     func waitForLine(startingWith prefix: String) async {
+        await waitForLine(startingWith: prefix, after: 0)
+    }
+
+    /// Returns once more than `seen` lines starting with `prefix` have been logged.
+    private func waitForLine(startingWith prefix: String, after seen: Int) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let seen = state.withLock { state -> Bool in
-                if state.lines.contains(where: { $0.hasPrefix(prefix) }) { return true }
+                if state.lines.filter({ $0.hasPrefix(prefix) }).count > seen { return true }
                 state.waiters.append((prefix, continuation))
                 return false
             }

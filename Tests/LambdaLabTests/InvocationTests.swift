@@ -4,7 +4,7 @@ import HTTP
 import Testing
 @testable import LambdaLab
 
-@Suite("Invocations through real execution environments", .serialized, .timeLimit(.minutes(2)))
+@Suite("Invocations through real execution environments", .serialized, .timeLimit(.minutes(10)))
 struct InvocationTests {
     @Test("warm invocations reuse the environment and its memory; only the first REPORT has Init Duration")
     func warmReuse() async throws {

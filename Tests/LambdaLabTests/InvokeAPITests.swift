@@ -5,7 +5,7 @@ import LambdaAPI
 import Testing
 @testable import LambdaLab
 
-@Suite("Invoke API and Runtime API: AWS's errors, and the lab keeps serving", .serialized, .timeLimit(.minutes(2)))
+@Suite("Invoke API and Runtime API: AWS's errors, and the lab keeps serving", .serialized, .timeLimit(.minutes(10)))
 struct InvokeAPITests {
     @Test("an unknown function gets 404 ResourceNotFoundException with a capital-M Message")
     func unknownFunction() async throws {
@@ -110,6 +110,62 @@ struct InvokeAPITests {
             let result = try await lab.invoke("worker")
             #expect(result.functionError == nil)
             #expect(result.record?.coldStart == false)
+        }
+    }
+}
+
+/// The front door is one loop for every caller: a caller that misbehaves must cost the others
+/// nothing.
+@Suite("Invoke API: one caller cannot stall the others", .serialized, .timeLimit(.minutes(10)))
+struct FrontDoorFairnessTests {
+    /// A runtime whose every answer is 1 MB.
+    static let bigAnswers = FunctionConfiguration(name: "big", command: ["python3", "-c", #"""
+        import http.client, os
+        host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+        api = http.client.HTTPConnection(host, int(port))
+        body = b'"' + b"x" * (1024 * 1024) + b'"'
+        while True:
+            api.request("GET", "/2018-06-01/runtime/invocation/next")
+            answer = api.getresponse(); answer.read()
+            api.request("POST", f"/2018-06-01/runtime/invocation/{answer.getheader('Lambda-Runtime-Aws-Request-Id')}/response", body)
+            api.getresponse().read()
+        """#])
+
+    @Test("3 callers that pipeline 50 invokes of 1 MB answers and never read: the lab stops reading them, and another caller is served as fast as alone")
+    func stalledClients() async throws {
+        let watcher = LogWatcher()
+        var configuration = LabConfiguration()
+        configuration.log = { line in if line.functionName == "big" { watcher.record(line.text) } }
+        try await withTestLab(configuration) { lab in
+            let port = try lab.startInvokeAPI()
+            try lab.deploy(plainWorker())
+            try lab.deploy(Self.bigAnswers)
+            let caller = HTTPClient(port: port)
+            let request = HTTPRequest(method: "POST", target: InvokeAPIPath.invocations("worker"), body: Array("{}".utf8))
+            func medianLatency() throws -> Duration {
+                var latencies: [Duration] = []
+                for _ in 0..<20 {
+                    let sent = ContinuousClock.now
+                    #expect(try caller.send(request).status == 200)
+                    latencies.append(ContinuousClock.now - sent)
+                }
+                return latencies.sorted()[10]
+            }
+            let alone = try medianLatency()
+            // Each stalled caller writes 50 requests at once and reads nothing.
+            let big = HTTPRequest(method: "POST", target: InvokeAPIPath.invocations("big"), body: Array("{}".utf8)).serialized(host: "127.0.0.1:\(port)")
+            let stalled = try (0..<3).map { _ in try Socket.connect(port: port) }
+            defer { for socket in stalled { socket.close() } }
+            for socket in stalled {
+                for _ in 0..<50 { _ = try big.withUnsafeBytes { try socket.sendNow($0) } }
+            }
+            // Readiness: each stalled caller has had an invocation run (its REPORT is logged); from
+            // there its 1 MB answers fill its socket, and the lab stops reading it.
+            await watcher.waitForLines(3, startingWith: "REPORT")
+            let beside = try medianLatency()
+            let ran = lab.records.filter { $0.functionName == "big" }.count
+            #expect(ran < 3 * 50, "the lab ran \(ran) of the stalled callers' 150 invokes: it kept reading them")
+            #expect(beside < alone * 20 + .milliseconds(5), "alone \(alone), beside 3 stalled callers \(beside)")
         }
     }
 }

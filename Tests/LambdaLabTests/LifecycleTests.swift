@@ -6,7 +6,7 @@ import Testing
 import Workbook
 @testable import LambdaLab
 
-@Suite("No child process outlives the lab", .serialized, .timeLimit(.minutes(2)))
+@Suite("No child process outlives the lab", .serialized, .timeLimit(.minutes(10)))
 struct LifecycleTests {
     @Test("after shutdown every environment's process is gone")
     func shutdownReapsEverything() async throws {

@@ -4,7 +4,7 @@ import Testing
 @testable import LambdaLab
 
 /// A lab that runs for days stays small: what it keeps per invocation is bounded.
-@Suite("Bounded memory: records, logs and timers", .serialized, .timeLimit(.minutes(5)))
+@Suite("Bounded memory: records, logs and timers", .serialized, .timeLimit(.minutes(10)))
 struct MemoryBoundsTests {
     /// Resident memory of this process, from /proc/self/status (VmRSS, KiB).
     static func residentKiB() -> Int {

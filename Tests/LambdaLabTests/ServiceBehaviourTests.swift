@@ -7,7 +7,7 @@ import Testing
 @testable import LambdaLab
 
 /// The smaller ways a service must behave: callers always answered, log lines in AWS's order.
-@Suite("The lab behaves like a service", .serialized, .timeLimit(.minutes(2)))
+@Suite("The lab behaves like a service", .serialized, .timeLimit(.minutes(10)))
 struct ServiceBehaviourTests {
     @Test("a caller waiting when the lab stops gets 500 ServiceException, not a closed connection")
     func shutdownAnswersCallers() async throws {
@@ -66,7 +66,7 @@ struct ServiceBehaviourTests {
 
 /// An on-demand Init that outruns its limit is re-run inside the first invocation
 /// (chapters/aws-facts.md#init-phase).
-@Suite("Suppressed init", .serialized, .timeLimit(.minutes(2)))
+@Suite("Suppressed init", .serialized, .timeLimit(.minutes(10)))
 struct SuppressedInitTests {
     static func lab() -> LabConfiguration {
         var configuration = LabConfiguration()
@@ -108,7 +108,7 @@ struct SuppressedInitTests {
 }
 
 
-@Suite("Misbehaving runtimes", .serialized, .timeLimit(.minutes(2)))
+@Suite("Misbehaving runtimes", .serialized, .timeLimit(.minutes(10)))
 struct MisbehavingRuntimeTests {
     static let connect = #"exec 3<>/dev/tcp/127.0.0.1/${AWS_LAMBDA_RUNTIME_API##*:}; "#
     static let next = #"printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n' >&FD; "#

@@ -6,7 +6,7 @@ import Workbook
 /// The orchestrator signs every call with SigV4, with the credentials its environment was given,
 /// as it must to call AWS: a lab that checks signatures lets its fan-out through, and refuses the
 /// same calls when the orchestrator holds the wrong secret.
-@Suite("The orchestrator's calls are signed (SigV4)", .serialized, .timeLimit(.minutes(2)))
+@Suite("The orchestrator's calls are signed (SigV4)", .serialized, .timeLimit(.minutes(10)))
 struct SignedFanOutTests {
     @Test("with signatures checked, a fan-out of 3 through an alias: every call signed right, all 200")
     func signedFanOut() async throws {

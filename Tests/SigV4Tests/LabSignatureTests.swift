@@ -8,7 +8,7 @@ import Testing
 
 /// `LabConfiguration.verifySignatures` over HTTP: the front door refuses as Lambda does, and a
 /// function's own environment credentials are the ones the lab accepts.
-@Suite("SigV4 through the lab's front door", .serialized, .timeLimit(.minutes(2)))
+@Suite("SigV4 through the lab's front door", .serialized, .timeLimit(.minutes(10)))
 struct LabSignatureTests {
     /// A function in a few lines of Python's standard library, speaking the Runtime API: it answers
     /// each event with the event and the credentials its environment was given.

@@ -35,8 +35,9 @@ struct AsyncQueue {
 
     @discardableResult
     mutating func update<T>(_ id: RequestID, _ body: (inout QueuedEvent) -> T) -> T? {
-        guard events[id] != nil else { return nil }
-        return body(&events[id]!)
+        guard var event = events[id] else { return nil }
+        defer { events[id] = event }
+        return body(&event)
     }
 
     mutating func count(_ function: String, _ body: (inout EventCounts) -> Void) {

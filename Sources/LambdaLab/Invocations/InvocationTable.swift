@@ -29,6 +29,7 @@ struct InvocationTable {
     }
 
     /// Takes the invocation out of flight: it is closed. Nil if it already was.
+    @discardableResult
     mutating func close(_ id: RequestID) -> Invocation? {
         guard let invocation = invocations.removeValue(forKey: id) else { return nil }
         perFunction[invocation.function, default: 1] -= 1
