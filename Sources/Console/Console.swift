@@ -8,7 +8,8 @@ public enum Console {
         dlsym(dlopen(nil, RTLD_NOW), "stdout")?.load(as: UnsafeMutablePointer<FILE>?.self)
     }
 
-    /// Line-buffer stdout so that, read from a pipe, lines arrive whole and in order (DESIGN §9).
+    /// Line-buffer stdout so that, read from a pipe, lines arrive whole and in order: the lab and the
+    /// tests read a function's and a chapter's output through pipes, line by line.
     public static func lineBufferStandardOutput() {
         if let out = standardOutput() { setvbuf(out, nil, _IOLBF, 0) }
     }

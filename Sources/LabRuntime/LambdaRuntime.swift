@@ -128,7 +128,8 @@ extension LambdaRuntime {
     /// A `static let` runs its initializer once, thread-safely: `setvbuf` must come before the
     /// stream's first write, so `run()` after `initialize` must not call it again.
     private static let processPrepared: Void = {
-        // Writing to a closed socket must fail with EPIPE, not kill the process (DESIGN §9).
+        // Writing to a closed socket must fail with EPIPE, not kill the process: the lab may close
+        // a connection at any time (a timeout, a shutdown), and a runtime must survive it.
         signal(SIGPIPE, SIG_IGN)
         // One line per write, so the lab (reading a pipe) sees log lines in order as they happen.
         Console.lineBufferStandardOutput()

@@ -29,6 +29,11 @@ extension Lab {
     @discardableResult
     func finish(_ id: RequestID, in environment: EnvironmentID, _ outcome: InvocationOutcome, fromRuntime: Bool = false,
                 lines: [String] = []) -> HTTPResponse? {
+        // Invocations that arrived before this one ended are routed before its slot is free: they
+        // could not have reused it on AWS either. (A busy turn can read a burst's last requests and
+        // then its first answers; routed only at the turn's end, those requests would reuse
+        // environments that were still busy when they arrived.)
+        routeArrivalsNow()
         let io = self.io.value[environment]
         let printed = fromRuntime ? [] : io?.output.drain() ?? []
         let memory = io?.process.maxMemoryUsedMB() ?? 0

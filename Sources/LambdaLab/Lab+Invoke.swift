@@ -56,10 +56,16 @@ extension Lab {
         }
     }
 
+    /// Routes the arrivals of this turn so far, before the turn ends (on the loop).
+    func routeArrivalsNow() {
+        if !arrivals.value.pending.isEmpty { routeArrivals() }
+    }
+
     /// Routes the turn's arrivals in one critical section, then does what it decided: hands events
     /// to parked runtimes, starts new environments, answers refusals.
     private func routeArrivals() {
         let batch = arrivals.value.pending
+        guard !batch.isEmpty else { return }
         arrivals.value.pending = []
         let now = Clock.now
         arrivals.value.lastRouted = now

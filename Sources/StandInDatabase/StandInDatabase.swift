@@ -8,7 +8,8 @@ import Timing
 ///
 /// What is measured and what is modeled: the TCP connect, the bytes, the threads are real. The
 /// network latency of a database in another host — the TLS/auth handshake and each query's round
-/// trip — is *modeled* by holding the answer for `handshake` and `queryLatency` (DESIGN §5).
+/// trip — is *modeled* by holding the answer for `handshake` and `queryLatency`: a laptop has
+/// no database on another host, so that one figure is a parameter and every chapter says so.
 ///
 /// Protocol: on connect the server waits `handshake`, then sends `READY standin-db`. Each
 /// `QUERY <key>` line is answered with `ROW <key> <value>` after `queryLatency`; `QUERY <key> <ms>`

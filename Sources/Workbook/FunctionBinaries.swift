@@ -1,7 +1,8 @@
 import Foundation
 
 /// Finds the workbook's function executables. `swift run chapter3` and `swift test` build `worker`
-/// and `orchestrator` into the same products folder as the running program (DESIGN §9), so look
+/// and `orchestrator` into the same products folder as the running program (every product of
+/// the package lands there), so look
 /// next to our own executable — never at `argv[0]`, which is relative under `swift run`.
 public enum FunctionBinaries {
     public static func path(of name: String) throws -> String {

@@ -1,4 +1,5 @@
-/// The stand-in database's modeled network latency, as every chapter reports it (DESIGN §5).
+/// The stand-in database's modeled network latency, as every chapter reports it — modeled, never measured: a laptop has no database on another host,
+/// so its latency is a named parameter every chapter prints beside the measured figures.
 public struct ModeledDatabase: Codable, Sendable {
     public var dbHandshakeMs: Double
     public var dbQueryMs: Double

@@ -12,7 +12,8 @@ enum Chapter6 {
     struct Options: Sendable {
         /// Calls per second, sent at a steady rate.
         var rate = 20
-        /// The handler's duration: a modeled database query of this many ms (DESIGN §5).
+        /// The handler's duration: a modeled database query of this many ms (modeled: the
+        /// laptop has no database on another host).
         var durationMs = 100
         /// How long each measured step sends at that rate.
         var seconds = 3

@@ -5,7 +5,7 @@ import HTTP
 /// The guarantee that no execution environment outlives the lab, however the lab dies.
 ///
 /// PR_SET_PDEATHSIG is not enough here: it fires when the parent *thread* that spawned the child
-/// exits, and external runtimes (python, awslambdaric) cannot be made to set it (DESIGN §9). Instead
+/// exits, and external runtimes (python, awslambdaric) cannot be made to set it. Instead
 /// the lab starts one tiny shell that leads a process group of its own; every environment is
 /// spawned into that group. The shell holds the read end of a pipe whose only writer is the lab.
 /// When the lab exits — normally, on Ctrl-C, or killed with SIGKILL — the kernel closes the write
