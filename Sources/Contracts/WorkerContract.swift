@@ -40,9 +40,14 @@ public struct WorkerAnswer: Codable, Sendable, Equatable {
     /// `AWS_LAMBDA_LOG_STREAM_NAME`: one per execution environment, so calls can be grouped by the
     /// environment that served them even where the caller sees no lab (on AWS).
     public var logStream: String?
+    /// Invocations running in this environment when this one's handler started, itself included:
+    /// always 1 on Lambda's default; up to `AWS_LAMBDA_MAX_CONCURRENCY` on Managed Instances.
+    public var inFlightInEnvironment: Int?
 
     public init(invocationCount: Int, connectedIn: String, row: String?, connectionsOpened: Int, reconnected: Bool,
-                foundScratchFile: Bool, initializationType: String, pid: Int32, logStream: String? = nil) {
+                foundScratchFile: Bool, initializationType: String, pid: Int32, logStream: String? = nil,
+                inFlightInEnvironment: Int? = nil) {
+        self.inFlightInEnvironment = inFlightInEnvironment
         self.invocationCount = invocationCount
         self.connectedIn = connectedIn
         self.row = row

@@ -8,18 +8,23 @@ import LambdaAPI
 /// it returns. It never exits the process: deciding that a failure is fatal is `run()`'s job, so the
 /// same code is driven against a scripted Runtime API in tests.
 ///
-/// One kept-alive connection for every request, as the environment only ever has one request in
-/// flight. Not `Sendable`: an environment's loop runs on one thread.
+/// One kept-alive connection for every request, as one loop only ever has one request in flight
+/// (on Managed Instances each of an environment's loops has its own client). Not `Sendable`: a
+/// loop runs on one thread.
 public final class LambdaRuntimeClient {
     private let http: HTTPClient
     /// The Lambda environment variables a `LambdaContext` reports; they do not change during an
     /// environment's life, so they are read once.
     private let environment: [String: String]
+    /// Several invocations at once in this process (Managed Instances): the trace header then
+    /// stays in the context only, as AWS's runtimes do — one process-wide variable cannot hold it.
+    private let multiConcurrent: Bool
 
     /// `endpoint` is `host:port`, as in `AWS_LAMBDA_RUNTIME_API`. Nothing is connected yet.
     public init(endpoint: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         http = try HTTPClient(hostPort: endpoint)
         self.environment = environment
+        multiConcurrent = (environment["AWS_LAMBDA_MAX_CONCURRENCY"].flatMap { Int($0) } ?? 1) > 1
     }
 
     /// `GET /next` → `handler` → `POST /{id}/response`, or `POST /{id}/error` if the handler threw.
@@ -31,7 +36,7 @@ public final class LambdaRuntimeClient {
         guard next.status == 200 else { throw LambdaRuntimeError.unexpectedStatus(path: RuntimeAPIPath.next, status: next.status) }
         let context = LambdaContext(headers: next.headers, environment: environment)
         // The X-Ray SDKs read the trace header from here (chapters/aws-facts.md#next-event-headers).
-        if let trace = context.traceID { setenv("_X_AMZN_TRACE_ID", trace, 1) }
+        if !multiConcurrent, let trace = context.traceID { setenv("_X_AMZN_TRACE_ID", trace, 1) }
 
         let output: [UInt8]
         do {

@@ -22,7 +22,8 @@ extension Lab {
         guard FunctionReference.isValidName(function.name) else {
             throw LabError.invalidParameter("invalid function name \(function.name)")
         }
-        let stale = state.withLock { state -> [EnvironmentID] in
+        let stale = try state.withLock { state -> [EnvironmentID] in
+            try checkCapacityProvider(function.managedInstances, in: state)
             state.registry.deploy(function)
             return state.pool.ids(function: function.name, version: "$LATEST")
         }
@@ -40,17 +41,47 @@ extension Lab {
 
     // MARK: Versions
 
-    /// PublishVersion: freezes `$LATEST` as the next version number, "1", "2", …
+    /// PublishVersion: freezes `$LATEST` as the next version number, "1", "2", … — or, with
+    /// `toLatestPublished` (`PublishTo: LATEST_PUBLISHED`), as `$LATEST.PUBLISHED`, replaced at each
+    /// publish. A Managed Instances version starts its environments now and is Pending until they
+    /// are ready (chapters/aws-facts.md#lambda-managed-instances).
     @discardableResult
-    public func publishVersion(_ functionName: String, description: String = "") throws -> VersionInfo {
-        try withFunction(functionName) { function, _ in
-            function.lastVersion += 1
+    public func publishVersion(_ functionName: String, description: String = "", toLatestPublished: Bool = false) throws -> VersionInfo {
+        let (info, environments, stale, readiness) = try withFunction(functionName) { function, state
+            -> (VersionInfo, [Environment], [EnvironmentID], ManagedReadiness?) in
             var configuration = function.latest
             if !description.isEmpty { configuration.description = description }
-            let version = String(function.lastVersion)
+            if toLatestPublished, !configuration.isManaged {
+                throw LabError.invalidParameter("PublishTo LATEST_PUBLISHED is supported only for functions with a capacity provider configuration.")
+            }
+            let version: String
+            var scaling = ScalingConfig.default
+            var stale: [EnvironmentID] = []
+            if toLatestPublished {
+                version = "$LATEST.PUBLISHED"
+                // Republished in place: its scaling carries over, its old environments go.
+                if let previous = state.pool.managed[functionName]?.removeValue(forKey: version) {
+                    scaling = previous.requested
+                    stale = Array(previous.environmentIDs)
+                }
+            } else {
+                if configuration.isManaged, function.versions.count >= CapacityProvider.maxFunctionVersions {
+                    throw LabError("FunctionVersionsPerCapacityProviderLimitExceededException", status: 400,
+                                   "The maximum number of function versions that can be associated with a single capacity provider has been exceeded.")
+                }
+                function.lastVersion += 1
+                version = String(function.lastVersion)
+            }
             function.versions[version] = configuration
-            return VersionInfo(version: version, configuration: configuration)
+            guard configuration.isManaged else { return (VersionInfo(version: version, configuration: configuration), [], stale, nil) }
+            let started = startManaged(function: functionName, version: version, configuration: configuration, scaling: scaling, in: &state)
+            return (VersionInfo(version: version, configuration: configuration), started.environments, stale, started.readiness)
         }
+        shutDownSoon(stale, reason: "version republished")
+        for environment in environments { launch(environment) }
+        readiness?.resume()
+        if info.configuration.isManaged { startScaler(function: functionName, version: info.version) }
+        return info
     }
 
     /// ListVersionsByFunction: `$LATEST` first, then the published versions in order.

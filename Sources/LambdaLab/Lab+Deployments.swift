@@ -16,9 +16,13 @@ extension Lab {
         public var timeoutSeconds: Int?
         public var memorySizeMB: Int?
         public var environment: [String: String]?
+        /// `CapacityProviderConfig`: the function runs on Lambda Managed Instances.
+        public var managedInstances: ManagedInstancesConfig?
 
         public init(runtime: String? = nil, handler: String? = nil, role: String? = nil, description: String? = nil,
-                    timeoutSeconds: Int? = nil, memorySizeMB: Int? = nil, environment: [String: String]? = nil) {
+                    timeoutSeconds: Int? = nil, memorySizeMB: Int? = nil, environment: [String: String]? = nil,
+                    managedInstances: ManagedInstancesConfig? = nil) {
+            self.managedInstances = managedInstances
             self.runtime = runtime
             self.handler = handler
             self.role = role
@@ -45,6 +49,10 @@ extension Lab {
         let runtime = settings.runtime ?? "provided.al2023"
         let code = try unpack(zip, function: name, runtime: runtime)
         var configuration = FunctionConfiguration(name: name, command: [code.folder + "/bootstrap"], workingDirectory: code.folder)
+        // A Managed Instances function is at least 2 GB (1 vCPU); that is its default too.
+        if settings.managedInstances != nil, settings.memorySizeMB == nil { configuration.memorySizeMB = ManagedInstancesConfig.minimumMemoryMB }
+        configuration.managedInstances = settings.managedInstances
+        try Self.checkManagedMemory(settings.managedInstances, memorySizeMB: settings.memorySizeMB)
         apply(settings, to: &configuration)
         configuration.runtime = runtime
         configuration.code = code
@@ -73,6 +81,12 @@ extension Lab {
     @discardableResult
     public func updateFunctionConfiguration(_ name: String, _ settings: FunctionSettings) throws -> FunctionConfiguration {
         var configuration = try functionConfiguration(name).configuration
+        if let managed = settings.managedInstances {
+            // A function created on Lambda's default stays there, as on AWS.
+            guard configuration.isManaged else { throw LabError.invalidParameter("CapacityProviderConfig isn't supported for Lambda Default functions.") }
+            configuration.managedInstances = managed
+        }
+        if configuration.isManaged { try Self.checkManagedMemory(configuration.managedInstances, memorySizeMB: settings.memorySizeMB) }
         apply(settings, to: &configuration)
         try deploy(configuration)
         saveState()
@@ -91,12 +105,14 @@ extension Lab {
                 }
                 function.versions[qualifier] = nil
                 state.pool.allocations[name]?[qualifier] = nil
+                state.pool.managed[name]?[qualifier] = nil
                 state.registry.restore(function, as: name)
                 let stillUsed = function.codeFolders
                 return (state.pool.ids(function: name, version: qualifier), [removed.code?.folder].compactMap { $0 }.filter { !stillUsed.contains($0) })
             }
             state.registry.remove(name)
             state.pool.allocations[name] = nil
+            state.pool.managed[name] = nil
             return (state.pool.ids(function: name), Array(function.codeFolders))
         }
         shutDownSoon(environments, reason: "function deleted")
@@ -177,6 +193,12 @@ extension Lab {
     /// Where deployed code is unpacked: the state directory when the lab keeps one, else its
     /// scratch space (gone when the lab stops).
     var codeRoot: String { (configuration.stateDirectory ?? scratchBase) + "/code" }
+
+    /// At least 2 GB on Managed Instances: 1 vCPU at the smallest memory-to-vCPU ratio.
+    private static func checkManagedMemory(_ managed: ManagedInstancesConfig?, memorySizeMB: Int?) throws {
+        guard managed != nil, let memorySizeMB, memorySizeMB < ManagedInstancesConfig.minimumMemoryMB else { return }
+        throw LabError.invalidParameter("MemorySize \(memorySizeMB) MB is below the minimum of \(ManagedInstancesConfig.minimumMemoryMB) MB for functions with a capacity provider configuration.")
+    }
 
     private func apply(_ settings: FunctionSettings, to configuration: inout FunctionConfiguration) {
         if let runtime = settings.runtime { configuration.runtime = runtime }

@@ -9,14 +9,15 @@ import Timing
 /// phase, the idle timer, the process exiting, a start that failed.
 extension Lab {
     /// The function outran its timeout: the caller gets `Sandbox.Timedout`. On Lambda's default the
-    /// environment is discarded (AWS resets it; chapters/aws-facts.md#timeouts-and-crashes); in an
-    /// environment with several slots the invocation fails alone and the others go on, as on
-    /// Lambda Managed Instances, where AWS does not stop the code.
+    /// environment is discarded (AWS resets it; chapters/aws-facts.md#timeouts-and-crashes). On
+    /// Lambda Managed Instances (or any environment with several slots) the invocation fails alone
+    /// and the others go on: AWS does not stop the code, so its slot stays taken until the runtime
+    /// answers — too late, with 410 (chapters/aws-facts.md#lambda-managed-instances).
     func timeOut(_ id: RequestID) {
         let found = state.withLock { state -> (environment: EnvironmentID, timeout: Duration, discard: Bool)? in
             guard let invocation = state.invocations[id], invocation.isHandedOut,
                   let environment = state.pool[invocation.environment] else { return nil }
-            let discard = environment.capacity == 1
+            let discard = environment.capacity == 1 && environment.initializationType != .lambdaManagedInstances
             if discard { state.pool.beginShutdown(environment.id, reason: "timeout") }
             return (environment.id, invocation.timeout, discard)
         }
@@ -24,7 +25,11 @@ extension Lab {
         let line = PlatformLog.timedOut(requestID: id.value, timeoutSeconds: found.timeout.seconds)
         let message = "RequestId: \(id.value) Error: Task timed out after \(found.timeout.formattedSeconds) seconds"
         finish(id, in: found.environment, .error("Sandbox.Timedout", message), lines: [line])
-        if found.discard { shutDown(found.environment, reason: "timeout", immediately: true) }
+        if found.discard {
+            shutDown(found.environment, reason: "timeout", immediately: true)
+        } else {
+            state.withLock { $0.pool.holdTimedOut(id, in: found.environment) }
+        }
     }
 
     /// The Shutdown phase: SIGTERM, then SIGKILL after the grace period (or at once). A parked
@@ -125,6 +130,7 @@ extension Lab {
         // Only now, with the environment removed for good and its line written, is it gone.
         for waiter in waiters { waiter.resume() }
         provisionedEnvironmentFailed(id, reason: "runtime exited")
+        managedEnvironmentGone(id, reason: "runtime exited")
         environmentGone()
     }
 
@@ -143,6 +149,7 @@ extension Lab {
         // A provisioned environment that cannot start fails its configuration, instead of leaving
         // it IN_PROGRESS for ever.
         provisionedEnvironmentFailed(id, reason: "\(type): \(message)", replace: false)
+        managedEnvironmentGone(id, reason: "\(type): \(message)", replace: false)
         for request in environment.invocations {
             if let serviceError {
                 state.withLock { $0.invocations.close(request) }?.completion(.failure(serviceError))

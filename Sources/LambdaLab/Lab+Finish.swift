@@ -41,6 +41,11 @@ extension Lab {
         let (closing, emitted) = state.withLock { state -> (Closing, [EmittedLine]) in
             let emitted = absorb(printed, from: environment, in: &state)
             guard let invocation = state.invocations[id], invocation.environment == environment else {
+                // The answer to an invocation that timed out while its code ran on: too late, and
+                // its slot is free again (AWS's emulator answers 410 InvokeTimeout).
+                if fromRuntime, state.pool.releaseTimedOut(id, from: environment) {
+                    return (.refused(RuntimeEndpoint.error(410, "InvokeTimeout", "Invoke timeout")), emitted)
+                }
                 return (.refused(RuntimeEndpoint.error(400, "InvalidRequestID", "Invalid request ID")), emitted)
             }
             if fromRuntime, !invocation.isHandedOut {
@@ -103,7 +108,7 @@ extension Lab {
         let served = state.pool[environmentID]?.invocationsServed
         let duration = invocation.duration(at: now)
         let report = Report(requestID: id.value, duration: duration, initDuration: reportsInit ? initDuration : nil,
-                            memorySizeMB: memorySizeMB, maxMemoryUsedMB: memory)
+                            memorySizeMB: memorySizeMB, maxMemoryUsedMB: memory, billed: initializationType != .lambdaManagedInstances)
         let (payload, errorType): ([UInt8], String?) = switch outcome {
         case .succeeded(let body): (body, nil)
         case .failed(let type, let body): (body, type)

@@ -49,11 +49,13 @@ extension Lab {
     /// REPORT, the Init counted in Duration). Only the invocation's own environment can give it up.
     func move(_ request: RequestID, from id: EnvironmentID, initInside: Bool) -> Environment? {
         let moved = state.withLock { state -> (Environment, staleTimer: LoopTimer?)? in
-            guard !state.stopped, let old = state.pool[id], state.invocations[request]?.environment == id else { return nil }
+            // Managed Instances never cold-start an invocation: one whose environment died fails.
+            guard !state.stopped, let old = state.pool[id], old.initializationType != .lambdaManagedInstances,
+                  state.invocations[request]?.environment == id else { return nil }
             let stale = state.invocations[request]?.handOut?.timer
             state.pool.giveUp(request, from: id)
             state.pool.beginShutdown(id)
-            var replacement = newEnvironment(function: old.function, version: old.version, configuration: old.configuration,
+            let replacement = newEnvironment(function: old.function, version: old.version, configuration: old.configuration,
                                              initializationType: .onDemand, in: &state)
             state.pool.update(replacement.id) { environment in
                 environment.suppressedInit = initInside

@@ -98,9 +98,17 @@ extension Lab {
     /// gets its event in the same step.
     private func place(_ arrival: Arrival, at now: Instant, in state: inout LabState) -> Placement {
         guard !state.stopped else { return .refuse(.service("The lab is stopped.")) }
-        guard let function = state.registry[arrival.function], let (version, configuration) = function.resolve(arrival.qualifier) else {
+        guard let function = state.registry[arrival.function] else { return .refuse(.functionNotFound(arn(arrival.function, qualifier: arrival.qualifier))) }
+        let qualifier: String?
+        switch managedQualifier(function, name: arrival.function, qualifier: arrival.qualifier) {
+        case .failure(let error): return .refuse(error)
+        case .success(let resolved): qualifier = resolved
+        }
+        guard let (version, configuration) = function.resolve(qualifier) else {
             return .refuse(.functionNotFound(arn(arrival.function, qualifier: arrival.qualifier)))
         }
+        // Lambda Managed Instances: environments started ahead, several invocations in each.
+        if configuration.isManaged { return placeManaged(arrival, version: version, configuration: configuration, at: now, in: &state) }
         let provisionedQualifier = state.provisionedQualifier(function: arrival.function, qualifier: arrival.qualifier, version: version)
         let limits = Router.Limits(accountConcurrency: self.configuration.accountConcurrency, totalReserved: state.registry.totalReserved,
                                    reserved: function.reservedConcurrency)

@@ -37,6 +37,7 @@ extension Lab {
         let now = Clock.now
         let waiter = NextWaiter(responder: responder)
         var readiness: ProvisionedReadiness?
+        var managedReadiness: ManagedReadiness?
         let (step, emitted) = state.withLock { state -> (NextStep, [EmittedLine]) in
             let emitted = absorb(printed, from: id, in: &state)
             guard let phase = state.pool[id]?.phase, phase != .shuttingDown else {
@@ -46,6 +47,7 @@ extension Lab {
             if phase == .initializing {
                 _ = state.pool.endInit(id, at: now, cpuTime: cpuTime)
                 readiness = provisionedReady(id, in: &state)
+                managedReadiness = managedReady(id, in: &state)
             }
             let invocations = state.pool[id]?.invocations ?? []
             if let waiting = invocations.first(where: { state.invocations[$0]?.isHandedOut == false }),
@@ -65,6 +67,7 @@ extension Lab {
         case .parked: break
         }
         readiness?.resume()
+        managedReadiness?.resume()
     }
 
     /// `POST /runtime/invocation/{id}/response`.
@@ -104,6 +107,7 @@ extension Lab {
         }
         for invocation in waiting { finish(invocation, in: id, .failed(type: type, payload: payload)) }
         provisionedEnvironmentFailed(id, reason: type)
+        managedEnvironmentGone(id, reason: type)
         shutDown(id, reason: "init error \(type)")
         return RuntimeEndpoint.accepted
     }
@@ -121,10 +125,20 @@ extension Lab {
 
     /// A Runtime API connection ended: its parked `next`s go with it, and how it ended is kept —
     /// whether an event written to it can have been read (see `processExited`).
+    ///
+    /// On Managed Instances a runtime worker (a process or thread of the runtime's own) may end
+    /// while the environment goes on: the invocation it held fails at once, and the others keep
+    /// serving, as AWS documents (chapters/aws-facts.md#lambda-managed-instances).
     func runtimeConnectionEnded(_ id: EnvironmentID, connection: Int, _ ending: HTTPServer.Ending) {
         io.value[id]?.connectionEndings[connection] = ending
-        state.withLock { state in
+        let orphaned = state.withLock { state -> [RequestID] in
             state.pool.update(id) { $0.parked.removeAll { $0.connection == connection } }
+            guard let environment = state.pool[id], environment.initializationType == .lambdaManagedInstances,
+                  !environment.isShuttingDown else { return [] }
+            return environment.invocations.filter { state.invocations[$0]?.handOut?.connection == connection }
+        }
+        for request in orphaned {
+            finish(request, in: id, .error("Runtime.ExitError", "RequestId: \(request.value) Error: Runtime worker exited without providing a reason"))
         }
     }
 

@@ -94,8 +94,11 @@ extension Lab {
             process.signal(SIGKILL)
             return
         }
+        // 10 s on demand; for provisioned concurrency and Managed Instances, 130 s or the function
+        // timeout (at most 900 s), whichever is longer (chapters/aws-facts.md#init-phase).
         let limit = environment.suppressedInit ? environment.configuration.timeout
-            : environment.initializationType == .onDemand ? configuration.initTimeout : max(.seconds(130), environment.configuration.timeout)
+            : environment.initializationType == .onDemand ? configuration.initTimeout
+            : max(.seconds(130), min(.seconds(900), environment.configuration.timeout))
         loop.schedule(after: limit) { [weak self] in self?.initTimedOut(id, limit: limit) }
     }
 
@@ -126,7 +129,9 @@ extension Lab {
         ]
         // Several invocations at once in one environment: the runtime is told how many
         // (chapters/aws-facts.md#lambda-managed-instances).
-        if environment.capacity > 1 { reserved["AWS_LAMBDA_MAX_CONCURRENCY"] = String(environment.capacity) }
+        if environment.capacity > 1 || environment.initializationType == .lambdaManagedInstances {
+            reserved["AWS_LAMBDA_MAX_CONCURRENCY"] = String(environment.capacity)
+        }
         variables.merge(reserved) { _, new in new }
         // The lab's Invoke API, unless the function's configuration names an endpoint of its own
         // (as on AWS, where it is an ordinary variable): e.g. a TLS proxy in front of the lab.

@@ -14,6 +14,9 @@ public enum PlatformLog {
     }
 
     public static func report(_ report: Report) -> String {
+        // Lambda Managed Instances bill no duration: their REPORT has the Duration alone (as AWS's
+        // emulator writes it; AWS itself writes that record as JSON).
+        guard report.billed else { return "REPORT RequestId: \(report.requestID)\tDuration: \(report.duration.formattedMilliseconds)\t" }
         var line = "REPORT RequestId: \(report.requestID)\t"
             + "Duration: \(report.duration.formattedMilliseconds)\t"
             + "Billed Duration: \(report.billedDurationMs) ms\t"
@@ -46,17 +49,20 @@ public struct Report: Sendable, Equatable {
     public var memorySizeMB: Int
     public var maxMemoryUsedMB: Int
     public var billedDurationMs: Int
+    /// False on Lambda Managed Instances, which bill instances and requests, not duration.
+    public var billed: Bool
 
     /// Billed Duration follows AWS: ceil to the next millisecond, no minimum (since Dec 2020), and
     /// for a custom runtime (provided.al2023) a cold start bills Init too: ceil(init + duration)
     /// (chapters/aws-facts.md#billing-granularity, #init-billing).
-    public init(requestID: String, duration: Duration, initDuration: Duration?, memorySizeMB: Int, maxMemoryUsedMB: Int) {
+    public init(requestID: String, duration: Duration, initDuration: Duration?, memorySizeMB: Int, maxMemoryUsedMB: Int, billed: Bool = true) {
+        self.billed = billed
         self.requestID = requestID
         self.duration = duration
         self.initDuration = initDuration
         self.memorySizeMB = memorySizeMB
         self.maxMemoryUsedMB = maxMemoryUsedMB
-        self.billedDurationMs = Billing.billedMilliseconds(duration + (initDuration ?? .zero))
+        self.billedDurationMs = billed ? Billing.billedMilliseconds(duration + (initDuration ?? .zero)) : 0
     }
 }
 

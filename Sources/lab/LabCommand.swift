@@ -35,6 +35,7 @@ struct LabCommand {
         configuration.idleTimeout = .milliseconds(options.idleTimeoutSeconds * 1000)
         configuration.asyncTimeScale = options.asyncTimeScale
         configuration.stateDirectory = options.stateDirectory
+        configuration.managedInstances.timeScale = options.managedTimeScale
         if options.verifySignatures { configuration.verifySignatures = LabConfiguration.labCredentials }
         // Function output and platform lines, prefixed by function and environment, as they happen.
         configuration.log = { line in print("[\(line.functionName) \(line.environmentID)] \(line.text)") }
@@ -50,6 +51,11 @@ struct LabCommand {
         for function in try options.configurations() { try lab.deploy(function) }
         let restored = try lab.restoreState()
         if !restored.isEmpty { print("Restored from \(options.stateDirectory!): " + restored.joined(separator: ", ")) }
+        for (name, k) in options.managedInstances.sorted(by: { $0.key < $1.key }) {
+            guard lab.functionNames.contains(name) else { throw LabOptionsError("--managed-instances names \(name), which is not deployed") }
+            let version = try lab.runOnManagedInstances(name, maxConcurrency: k)
+            print("\(name) runs on Lambda Managed Instances: up to \(k) invocations at once per execution environment; version \(version.version) published, its environments starting — invoke \(name):\(version.version)")
+        }
         let port = try lab.startInvokeAPI(port: options.port)
         banner(lab: lab, port: port, database: database)
 
@@ -83,7 +89,11 @@ struct LabCommand {
         print("Lambda Lab listening on \(url)")
         print("Functions: " + lab.functionNames.joined(separator: ", ")
               + (database.map { " (stand-in database on \($0.address)" + ")" } ?? ""))
-        let example = lab.functionNames.contains("worker") ? "worker" : (lab.functionNames.first ?? "my-function")
+        var example = lab.functionNames.contains("worker") ? "worker" : (lab.functionNames.first ?? "my-function")
+        // A function on Managed Instances is invoked through a published version.
+        if (try? lab.functionConfiguration(example).configuration.isManaged) == true, let version = try? lab.versions(example).last?.version {
+            example += ":" + version
+        }
         // With signatures checked, the examples sign with the lab's credentials (aws-cli reads them from the environment).
         let checked = lab.configuration.verifySignatures?.first
         let (key, secret) = checked ?? ("x", "x")

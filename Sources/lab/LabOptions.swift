@@ -42,6 +42,10 @@ struct LabOptions {
     var stateDirectory: String?
     /// Check SigV4 signatures against the lab's own dummy credentials, as Lambda checks real ones.
     var verifySignatures = false
+    /// Functions to run on Lambda Managed Instances, with their invocations per environment.
+    var managedInstances: [String: Int] = [:]
+    /// Scales the Managed Instances scaler's model times (1 = the model's own).
+    var managedTimeScale = 1.0
     var help = false
 
     static let usage = """
@@ -72,6 +76,12 @@ struct LabOptions {
                                        and any signed call signed right, with the credentials the lab gives
                                        its functions (AWS_ACCESS_KEY_ID=LABACCESSKEY,
                                        AWS_SECRET_ACCESS_KEY=lab-secret); wrong: 403 InvalidSignatureException
+          --managed-instances NAME=K   run NAME on Lambda Managed Instances: a capacity provider, K invocations
+                                       at once per execution environment (1–1600), version 1 published and
+                                       its 3 environments started; invoke NAME:1 (repeatable)
+          --managed-time-scale X       scale the Managed Instances scaler's times (default 1: looks every 60 s,
+                                       adds environments 30 s after deciding, removes one after 5 quiet
+                                       minutes — the lab's model; AWS publishes none); 0.01 = 100× faster
           --db-handshake-ms MS         the workbook worker's modeled database handshake (default 40)
           --db-query-ms MS             the workbook worker's modeled query round trip (default 5)
         """
@@ -142,6 +152,13 @@ struct LabOptions {
         case "--db-handshake-ms": dbHandshakeMs = try Self.number(option, value, in: 0...10_000)
         case "--db-query-ms": dbQueryMs = try Self.number(option, value, in: 0...10_000)
         case "--state-dir": stateDirectory = URL(fileURLWithPath: value).standardizedFileURL.path
+        case "--managed-time-scale": managedTimeScale = try Self.number(option, value, in: 0.0001...1)
+        case "--managed-instances":
+            let (name, concurrency) = try Self.pair(option, value)
+            guard let k = Int(concurrency), (1...1_600).contains(k) else {
+                throw LabOptionsError("--managed-instances \(name): K must be a whole number from 1 to 1600, got '\(concurrency)'")
+            }
+            managedInstances[name] = k
         case "--function":
             let (name, command) = try Self.pair(option, value)
             guard FunctionReference.isValidName(name) else { throw LabOptionsError("invalid function name \(name)") }

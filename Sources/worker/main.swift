@@ -6,8 +6,9 @@ import LabRuntime
 // be reached) to /runtime/init/error before the process exits.
 let state = LambdaRuntime.initialize { try WorkerState(environment: ProcessInfo.processInfo.environment) }
 
-// Invoke: the handler serves each event, for the rest of the environment's life.
-let runtime = LambdaRuntime(lambdaHandler: WorkerHandler(state: state))
+// Invoke: the handler serves each event, for the rest of the environment's life — one at a time on
+// Lambda's default, up to AWS_LAMBDA_MAX_CONCURRENCY at once on Managed Instances.
+let runtime = LambdaManagedRuntime(lambdaHandler: WorkerHandler(state: state))
 try await runtime.run()
 
 /// The worker as a `LambdaHandler`: the state Init built, and what one invocation does with it.
@@ -23,7 +24,8 @@ struct WorkerHandler: LambdaHandler {
             for _ in 0..<(bytes / 100) { print(line) }
         }
 
-        let (count, _) = state.nextInvocation()
+        let (count, inFlight) = state.beginInvocation()
+        defer { state.endInvocation() }
         var row: String?
         var reconnected = false
         if state.address != nil {
@@ -31,9 +33,10 @@ struct WorkerHandler: LambdaHandler {
         }
         return WorkerAnswer(invocationCount: count, connectedIn: state.connectInInit ? "init" : "handler", row: row,
                             connectionsOpened: state.connectionsOpened, reconnected: reconnected,
-                            foundScratchFile: touchScratchFile(state.scratchFile),
+                            // Concurrent invocations must not write one file: each names its own.
+                            foundScratchFile: touchScratchFile(state.maxConcurrency == 1 ? state.scratchFile : state.scratchFile + "-" + context.requestID),
                             initializationType: state.initializationType,
-                            pid: getpid(), logStream: state.logStream)
+                            pid: getpid(), logStream: state.logStream, inFlightInEnvironment: inFlight)
     }
 }
 

@@ -5,6 +5,7 @@ Run by .ci/run after `swift test`:  python3 Tests/interop/interop.py <path to th
 """
 import base64
 import concurrent.futures
+import io
 import json
 import os
 import re
@@ -14,9 +15,11 @@ import subprocess
 import sys
 import time
 import unittest
+import zipfile
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 LAB = sys.argv[1] if len(sys.argv) > 1 else ".build/debug/lab"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -270,6 +273,77 @@ class HostileHTTP(unittest.TestCase):
         self.assertIn("InvalidRequestID", bogus)
         after = json.loads(client.invoke(FunctionName="hello-hostile")["Payload"].read())
         self.assertEqual(after["pid"], before["pid"])
+
+
+class ManagedInstances(unittest.TestCase):
+    def test_managed_instances_with_boto3_and_awslambdaric(self):
+        """A capacity provider, a function on it from a zip (AWS's own Python runtime interface
+        client, which reads AWS_LAMBDA_MAX_CONCURRENCY and runs that many worker processes), a
+        published version, its scaling, and K invocations at once in one environment."""
+        client = LAB_PROCESS.client()
+        created = client.create_capacity_provider(
+            CapacityProviderName="interop-cp", VpcConfig={"SubnetIds": ["subnet-0abc"], "SecurityGroupIds": ["sg-0abc"]},
+            PermissionsConfig={"CapacityProviderOperatorRoleArn": "arn:aws:iam::000000000000:role/operator"})["CapacityProvider"]
+        self.assertEqual(created["State"], "Pending")
+        arn = created["CapacityProviderArn"]
+        self.assertEqual(client.get_capacity_provider(CapacityProviderName="interop-cp")["CapacityProvider"]["State"], "Active")
+        with self.assertRaises(ClientError) as refused:
+            client.create_capacity_provider(CapacityProviderName="bad", VpcConfig={"SubnetIds": ["nope"], "SecurityGroupIds": []},
+                                            PermissionsConfig={"CapacityProviderOperatorRoleArn": "arn:aws:iam::000000000000:role/x"})
+        self.assertEqual(refused.exception.response["Error"]["Code"], "ValidationException")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            info = zipfile.ZipInfo("bootstrap")
+            info.external_attr = 0o755 << 16
+            archive.writestr(info, '#!/bin/sh\nexec "$PYTHON" -m awslambdaric app.handler\n')
+            archive.writestr("app.py", "import os, time\n"
+                             "def handler(event, context):\n"
+                             "    time.sleep(event.get('sleepMs', 0) / 1000)\n"
+                             "    return {'worker': os.getpid(), 'environment': os.getppid(),\n"
+                             "            'type': os.environ.get('AWS_LAMBDA_INITIALIZATION_TYPE')}\n")
+        client.create_function(FunctionName="mi-python", Runtime="provided.al2023", Handler="app.handler",
+                               Role="arn:aws:iam::000000000000:role/lambda", Code={"ZipFile": buffer.getvalue()},
+                               Environment={"Variables": {"PYTHON": sys.executable}},
+                               CapacityProviderConfig={"LambdaManagedInstancesCapacityProviderConfig": {
+                                   "CapacityProviderArn": arn, "PerExecutionEnvironmentMaxConcurrency": 4}})
+        latest = client.get_function_configuration(FunctionName="mi-python")
+        self.assertEqual((latest["State"], latest["MemorySize"]), ("ActiveNonInvocable", 2048))
+        with self.assertRaises(client.exceptions.NoPublishedVersionException):
+            client.invoke(FunctionName="mi-python", Payload=b"{}")
+        version = client.publish_version(FunctionName="mi-python")
+        self.assertEqual(version["Version"], "1")
+        deadline = time.time() + 60
+        while client.get_function_configuration(FunctionName="mi-python", Qualifier="1")["State"] == "Pending":
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.1)
+        self.assertEqual(client.get_function_configuration(FunctionName="mi-python", Qualifier="1")["State"], "Active")
+        client.put_function_scaling_config(FunctionName="mi-python", Qualifier="1",
+                                           FunctionScalingConfig={"MinExecutionEnvironments": 1, "MaxExecutionEnvironments": 1})
+        scaling = client.get_function_scaling_config(FunctionName="mi-python", Qualifier="1")
+        self.assertEqual(scaling["AppliedFunctionScalingConfig"], {"MinExecutionEnvironments": 1, "MaxExecutionEnvironments": 1})
+        with self.assertRaises(client.exceptions.InvalidParameterValueException):
+            client.invoke(FunctionName="mi-python", Qualifier="$LATEST", Payload=b"{}")
+        versions = client.list_function_versions_by_capacity_provider(CapacityProviderName="interop-cp")["FunctionVersions"]
+        self.assertEqual([v["FunctionArn"].rsplit(":", 1)[1] for v in versions], ["1"])
+        with self.assertRaises(client.exceptions.ResourceConflictException):
+            client.delete_capacity_provider(CapacityProviderName="interop-cp")
+
+        def call(i):
+            try:
+                return json.loads(client.invoke(FunctionName="mi-python", Qualifier="1", Payload=b'{"sleepMs":800}')["Payload"].read())
+            except client.exceptions.TooManyRequestsException:
+                return "throttled"
+        started = time.time()
+        with concurrent.futures.ThreadPoolExecutor(5) as pool:
+            answers = list(pool.map(call, range(5)))
+        ran = [a for a in answers if a != "throttled"]
+        # One environment, four of awslambdaric's worker processes at once, side by side; the fifth throttled.
+        self.assertEqual(len(ran), 4, answers)
+        self.assertEqual(answers.count("throttled"), 1)
+        self.assertEqual(len({a["environment"] for a in ran}), 1)
+        self.assertEqual(len({a["worker"] for a in ran}), 4)
+        self.assertTrue(all(a["type"] == "lambda-managed-instances" for a in ran))
+        self.assertLess(time.time() - started, 4 * 0.8)
 
 
 class ZZShutdown(unittest.TestCase):

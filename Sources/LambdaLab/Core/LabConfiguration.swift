@@ -43,6 +43,8 @@ public struct LabConfiguration: Sendable {
     /// minute into 60 ms so a test or a chapter can watch retries in seconds
     /// (chapters/aws-facts.md#asynchronous-invocation).
     public var asyncTimeScale: Double = 1
+    /// Lambda Managed Instances' scaler, as the lab models it (AWS publishes no timings).
+    public var managedInstances = ManagedInstancesScaling()
     /// How many finished invocations the lab keeps (`Lab.records`, the chapters' source), and how
     /// many bytes of their logs: older ones are let go, so a lab that runs for days stays small.
     public var recordLimit = 10_000
@@ -84,3 +86,28 @@ public struct LogLine: Sendable {
     /// True for the lines Lambda itself writes (START, END, REPORT, timeouts).
     public let isPlatform: Bool
 }
+
+/// How the lab scales a version on Lambda Managed Instances (chapters/aws-facts.md#lambda-managed-instances).
+/// AWS scales asynchronously, on CPU use and on how full the environments are, never when an
+/// invocation arrives; it keeps "enough headroom for your traffic to double within 5 minutes", and
+/// traffic that more than doubles faster may be throttled while it scales. It publishes no
+/// timings: every duration here is the lab's model, scaled by `timeScale` (a chapter runs minutes
+/// in seconds), and printed wherever a chapter uses it.
+public struct ManagedInstancesScaling: Sendable {
+    /// How often the scaler looks at a version.
+    public var interval: Duration = .seconds(60)
+    /// From the scaler's decision to a new environment's start (placing it on an instance with
+    /// room; a new instance takes minutes on AWS).
+    public var scaleUpDelay: Duration = .seconds(30)
+    /// How long utilization must stay under half the target before one environment is removed.
+    public var scaleDownAfter: Duration = .seconds(300)
+    /// The utilization kept: 0.5 leaves room for traffic to double.
+    public var targetUtilization = 0.5
+    /// 1 is the model's time; 0.01 runs a minute in 0.6 s.
+    public var timeScale = 1.0
+
+    public init() {}
+
+    func scaled(_ duration: Duration) -> Duration { duration * timeScale }
+}
+

@@ -13,6 +13,8 @@ struct LabState {
     var records: RecordWindow
     /// Each function's allowance for new environments (`LabConfiguration.scalingRate`).
     var scaling: [String: ScalingBucket] = [:]
+    /// Lambda Managed Instances' capacity providers, by name.
+    var capacityProviders: [String: CapacityProvider] = [:]
     var shutdowns: [ShutdownRecord] = []
     /// Callers waiting for an environment to be gone (its process reaped).
     var goneWaiters: [EnvironmentID: [CheckedContinuation<Void, Never>]] = [:]

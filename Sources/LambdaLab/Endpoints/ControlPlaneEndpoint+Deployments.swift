@@ -65,13 +65,16 @@ extension ControlPlaneEndpoint {
         if let timeout, !(1...900).contains(timeout) {
             throw LabError("ValidationException", status: 400, "1 validation error detected: Value '\(timeout)' at 'timeout' failed to satisfy constraint: Member must have value \(timeout < 1 ? "greater than or equal to 1" : "less than or equal to 900")")
         }
-        if let memory, !(128...10_240).contains(memory) {
-            throw LabError("ValidationException", status: 400, "1 validation error detected: Value '\(memory)' at 'memorySize' failed to satisfy constraint: Member must have value \(memory < 128 ? "greater than or equal to 128" : "less than or equal to 10240")")
+        // 10,240 MB on Lambda's default; up to 32,768 on Managed Instances (botocore's model).
+        let managed = try managedInstances(body)
+        let memoryLimit = managed == nil ? 10_240 : 32_768
+        if let memory, !(128...memoryLimit).contains(memory) {
+            throw LabError("ValidationException", status: 400, "1 validation error detected: Value '\(memory)' at 'memorySize' failed to satisfy constraint: Member must have value \(memory < 128 ? "greater than or equal to 128" : "less than or equal to \(memoryLimit)")")
         }
         let environment = (body["Environment"] as? [String: Any]).map { ($0["Variables"] as? [String: String]) ?? [:] }
         return Lab.FunctionSettings(runtime: body["Runtime"] as? String, handler: body["Handler"] as? String, role: body["Role"] as? String,
                                     description: body["Description"] as? String, timeoutSeconds: timeout, memorySizeMB: memory,
-                                    environment: environment)
+                                    environment: environment, managedInstances: managed)
     }
 
     static func json(_ request: HTTPRequest) throws -> [String: Any] {

@@ -19,6 +19,9 @@ enum ControlPlaneEndpoint {
                 return ControlPlaneJSON.response(200, ["Functions": try lab.functionNames.map { try lab.describe($0, qualifier: nil) }])
             case ("POST", "2015-03-31", ["functions"]):
                 return try createFunction(request, lab: lab)
+            case (_, .some(managedPrefix), let rest) where rest.first == "capacity-providers":
+                return try capacityProviders(request, rest: rest, lab: lab)
+                    ?? LabError("UnknownOperationException", status: 404, "Unknown operation \(request.method) \(request.path.prefix(200))").response
             case (_, _, let rest) where rest.count >= 2 && rest[0] == "functions":
                 return try function(request, prefix: segments[0], name: rest[1], rest: Array(rest.dropFirst(2)), lab: lab)
             default:
@@ -38,6 +41,9 @@ enum ControlPlaneEndpoint {
         if let answer = try deployment(request, prefix: prefix, function: function, qualifier: qualifier, rest: rest, lab: lab) {
             return answer
         }
+        if prefix == managedPrefix, let answer = try scalingConfig(request, function: function, qualifier: qualifier, rest: rest, lab: lab) {
+            return answer
+        }
         let body = try json(request)
         defer { if request.method != "GET" { lab.saveState() } }
         switch (request.method, prefix, rest) {
@@ -51,7 +57,11 @@ enum ControlPlaneEndpoint {
         case ("GET", "2015-03-31", ["configuration"]):
             return ControlPlaneJSON.response(200, try lab.describe(function, qualifier: qualifier))
         case ("POST", "2015-03-31", ["versions"]):
-            let version = try lab.publishVersion(function, description: body["Description"] as? String ?? "")
+            let publishTo = body["PublishTo"] as? String
+            if let publishTo, publishTo != "LATEST_PUBLISHED" {
+                throw validation(publishTo, "publishTo", "Member must satisfy enum value set: [LATEST_PUBLISHED]")
+            }
+            let version = try lab.publishVersion(function, description: body["Description"] as? String ?? "", toLatestPublished: publishTo != nil)
             return ControlPlaneJSON.response(201, try lab.describe(function, qualifier: version.version))
         case ("GET", "2015-03-31", ["versions"]):
             return ControlPlaneJSON.response(200, ["Versions": try lab.versions(function).map { try lab.describe(function, qualifier: $0.version) }])
@@ -123,8 +133,24 @@ extension Lab {
     /// A FunctionConfiguration for `$LATEST`, a version, or an alias's version.
     func describe(_ function: String, qualifier: String?) throws -> [String: Any] {
         let (version, configuration) = try functionConfiguration(function, qualifier: qualifier)
-        let modified = state.withLock { $0.registry[function]?.lastModified } ?? Date()
-        return ControlPlaneJSON.configuration(configuration, version: version, arn: arn(function), lastModified: modified)
+        let (modified, managedState) = state.withLock { state in
+            (state.registry[function]?.lastModified, state.pool.managed[function]?[version].map { ($0.state.rawValue, $0.stateReason) })
+        }
+        var object = ControlPlaneJSON.configuration(configuration, version: version, arn: arn(function), lastModified: modified ?? Date())
+        if let managed = configuration.managedInstances {
+            object["CapacityProviderConfig"] = ControlPlaneEndpoint.managedInstancesJSON(managed)
+            // `$LATEST` of a Managed Instances function is never invoked; a version is Pending
+            // until its environments are ready.
+            if version == "$LATEST" {
+                object["State"] = "ActiveNonInvocable"
+            } else if let (state, reason) = managedState {
+                object["State"] = state
+                if state == "Pending" { object["StateReason"] = "The function is being created."; object["StateReasonCode"] = "Creating" }
+                if let reason { object["StateReason"] = reason; object["StateReasonCode"] = "FunctionError.RuntimeInitError" }
+            }
+            object["LoggingConfig"] = ["LogFormat": "JSON", "LogGroup": "/aws/lambda/\(configuration.name)"]
+        }
+        return object
     }
 
     func accountSettings() -> [String: Any] {

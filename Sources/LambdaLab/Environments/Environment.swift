@@ -64,6 +64,9 @@ final class Environment: @unchecked Sendable {
     /// its slots (a worker per slot and then some, as Node.js's does): AWS parks them all and
     /// limits the invocations it sends instead (chapters/aws-facts.md#lambda-managed-instances).
     var parked: [NextWaiter] = []
+    /// Invocations that timed out while their code ran on (Managed Instances): each still holds a
+    /// slot until the runtime answers it.
+    private(set) var timedOut: Set<RequestID> = []
 
     // What was measured.
     var pid: Int32?
@@ -103,7 +106,7 @@ final class Environment: @unchecked Sendable {
         self.scratchDirectory = scratchDirectory
     }
 
-    var freeSlots: Int { capacity - invocations.count }
+    var freeSlots: Int { capacity - invocations.count - timedOut.count }
     /// It can take another invocation now.
     var isRoutable: Bool { (phase == .idle || phase == .invoking) && freeSlots > 0 }
     var isShuttingDown: Bool { phase == .shuttingDown }
@@ -131,6 +134,12 @@ final class Environment: @unchecked Sendable {
         invocations.remove(at: slot)
         return true
     }
+
+    /// A timed-out invocation keeps its slot (see `timedOut`).
+    func holdTimedOut(_ request: RequestID) { timedOut.insert(request) }
+
+    /// Its runtime answered at last: false if it held no slot.
+    func releaseTimedOut(_ request: RequestID) -> Bool { timedOut.remove(request) != nil }
 
     /// The invocation the output of a one-slot environment belongs to; with several slots, output
     /// cannot be told apart by invocation (AWS's JSON log lines carry the request ID for that).

@@ -11,6 +11,8 @@ struct EnvironmentPool {
     private(set) var startedByFunction: [String: Int] = [:]
     /// Provisioned concurrency, allocated: by function, then qualifier.
     var allocations: [String: [String: ProvisionedAllocation]] = [:]
+    /// Published versions on Lambda Managed Instances: by function, then version.
+    var managed: [String: [String: ManagedAllocation]] = [:]
 
     subscript(id: EnvironmentID) -> Environment? { environments[id] }
 
@@ -83,6 +85,19 @@ struct EnvironmentPool {
         } else {
             indexRoutability(id)
         }
+    }
+
+    /// A timed-out invocation whose code runs on keeps a slot (Managed Instances).
+    mutating func holdTimedOut(_ request: RequestID, in id: EnvironmentID) {
+        environments[id]?.holdTimedOut(request)
+        indexRoutability(id)
+    }
+
+    /// The runtime answered a timed-out invocation: its slot is free. False if it held none here.
+    mutating func releaseTimedOut(_ request: RequestID, from id: EnvironmentID) -> Bool {
+        guard environments[id]?.releaseTimedOut(request) == true else { return false }
+        indexRoutability(id)
+        return true
     }
 
     /// The environment gives up an invocation that is moved to another (or discarded with it).

@@ -25,9 +25,14 @@ public struct FunctionConfiguration: Sendable, Codable, Equatable {
     /// (Lambda Managed Instances' `PerExecutionEnvironmentMaxConcurrency`; the runtime is told in
     /// `AWS_LAMBDA_MAX_CONCURRENCY`).
     public var perEnvironmentMaxConcurrency: Int?
+    /// On Lambda Managed Instances (CreateFunction's `CapacityProviderConfig`): only published
+    /// versions run, in environments started when the version is published; nil is Lambda's default.
+    public var managedInstances: ManagedInstancesConfig?
 
     /// Slots per execution environment.
-    var perEnvironmentConcurrency: Int { max(1, perEnvironmentMaxConcurrency ?? 1) }
+    var perEnvironmentConcurrency: Int { max(1, managedInstances?.perExecutionEnvironmentMaxConcurrency ?? perEnvironmentMaxConcurrency ?? 1) }
+    /// Runs on Lambda Managed Instances.
+    public var isManaged: Bool { managedInstances != nil }
 
     public init(name: String, command: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
                 memorySizeMB: Int = 128, timeout: Duration = .seconds(3), handler: String = "bootstrap",
