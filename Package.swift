@@ -27,14 +27,14 @@ let package = Package(
                 swiftSettings: alwaysOptimized),
         .target(name: "Pictures"),
         // Deployment packages: zip read/written with the system's zlib, and CodeSha256.
-        .systemLibrary(name: "CZlib"),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ZipArchive", dependencies: ["CZlib"], swiftSettings: alwaysOptimized),
         .target(name: "Digests", swiftSettings: alwaysOptimized),
         // AWS Signature Version 4: functions sign their calls as on AWS; the lab can check them.
         .target(name: "SigV4", dependencies: ["Digests"], swiftSettings: alwaysOptimized),
         // HTTPS for the orchestrator's calls to the real Invoke API, with the system's OpenSSL (its
         // static libraries in the provided.al2023 build: FoundationNetworking cannot be static).
-        .systemLibrary(name: "COpenSSL"),
+        .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
         .target(name: "TLS", dependencies: ["COpenSSL", "HTTP"], swiftSettings: alwaysOptimized),
         // The events and answers of the workbook's functions: one contract, shared by both sides.
         .target(name: "Contracts", swiftSettings: alwaysOptimized),
@@ -54,6 +54,7 @@ let package = Package(
         .executableTarget(name: "chapter5", dependencies: chapterDependencies),
         .executableTarget(name: "chapter6", dependencies: chapterDependencies + ["Pictures"]),
         .executableTarget(name: "chapter7", dependencies: chapterDependencies + ["ZipArchive"]),
+        .executableTarget(name: "chapter8", dependencies: chapterDependencies + ["Pictures"]),
         .executableTarget(name: "lab", dependencies: chapterDependencies),
         .executableTarget(name: "bench", dependencies: chapterDependencies + ["chapter3", "floor-spawn-dynamic", "floor-spawn-static", "floor-chain-c"]),
 
@@ -74,7 +75,7 @@ let package = Package(
         .testTarget(name: "LabRuntimeTests", dependencies: ["LabRuntime", "HTTP", "LambdaAPI", "EventLoop"]),
         .testTarget(name: "LambdaLabTests", dependencies: ["LambdaLab", "HTTP", "LambdaAPI", "EventLoop", "Workbook", "LabTestSupport", "lab", "ZipArchive", "Digests"]),
         .testTarget(name: "TLSTests", dependencies: ["LambdaLab", "Workbook", "LabTestSupport", "HTTP", "LambdaAPI", "Contracts"]),
-        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "chapter7", "Workbook", "Pictures", "ZipArchive", "Contracts", "LambdaLab", "HTTP", "LambdaAPI", "LabTestSupport"]),
+        .testTarget(name: "ChapterTests", dependencies: ["chapter1", "chapter2", "chapter3", "chapter4", "chapter5", "chapter6", "chapter7", "chapter8", "Workbook", "Pictures", "ZipArchive", "Contracts", "LambdaLab", "HTTP", "LambdaAPI", "LabTestSupport"]),
     ]
 )
 

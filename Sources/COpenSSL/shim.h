@@ -2,6 +2,9 @@
 // libssl + libcrypto: shared in the workbook's own build, from libssl.a/libcrypto.a in the
 // provided.al2023 static build (FoundationNetworking cannot be linked statically: no libcurl.a).
 // Debian: libssl-dev for the headers and static libraries.
+#if !__has_include(<openssl/ssl.h>)
+#error "OpenSSL's headers are missing: install them with `sudo apt install libssl-dev` (Debian/Ubuntu), then build again"
+#endif
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>

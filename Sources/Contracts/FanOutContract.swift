@@ -86,6 +86,9 @@ public struct FanOutCall: Codable, Sendable {
     public var attempts = 1
     public var throttleReasons: [String] = []
     public var backoffMs: Double = 0
+    /// Every attempt of a call that was retried, as the orchestrator timed it; nil for a call
+    /// tried once (its one attempt is `sentAtMs` and `latencyMs`).
+    public var attemptLog: [FanOutAttempt]?
     /// The call's REPORT line, from the log tail the Invoke API returns (`X-Amz-Log-Type: Tail`):
     /// the orchestrator knows each call's Duration and Init Duration without CloudWatch.
     public var report: CallReport?
@@ -101,6 +104,21 @@ public struct FanOutCall: Codable, Sendable {
 
     /// The `Reason` of a TooManyRequestsException body ("" for any other answer).
     public var throttleReason: String { response["Reason"]?.string ?? "" }
+}
+
+/// One attempt of a retried call, as the orchestrator timed it: written `offsetMs` after the
+/// call's first attempt, answered `latencyMs` later with `status` (429: throttled, and retried if
+/// attempts remain). The gap to the next attempt is the backoff as it was really waited.
+public struct FanOutAttempt: Codable, Sendable, Equatable {
+    public var offsetMs: Double
+    public var latencyMs: Double
+    public var status: Int
+
+    public init(offsetMs: Double, latencyMs: Double, status: Int) {
+        self.offsetMs = offsetMs
+        self.latencyMs = latencyMs
+        self.status = status
+    }
 }
 
 /// The figures of one REPORT line (chapters/aws-facts.md#platform-log-lines).

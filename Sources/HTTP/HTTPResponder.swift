@@ -28,6 +28,19 @@ public final class HTTPResponder: @unchecked Sendable {
         connection.answer(response, keepAlive: keepAlive, from: self)
     }
 
+    /// Starts a streamed answer instead (server-sent events, on the loop): the head is written
+    /// now, without a length; the body is whatever `HTTPStream.send` writes, until the stream is
+    /// finished or the client goes; then the connection closes. Nil if the client has gone.
+    public func stream(status: Int = 200, headers: HTTPHeaders) -> HTTPStream? {
+        guard !answered, !connection.isClosed else { return nil }
+        answered = true
+        var head = "HTTP/1.1 \(status) \(HTTPResponse.reason(status))\r\n"
+        for field in headers.fields { head += "\(field.name): \(field.value)\r\n" }
+        head += "Connection: close\r\n\r\n"
+        guard connection.beginStream(Array(head.utf8), from: self) else { return nil }
+        return HTTPStream(connection: connection)
+    }
+
     /// Answers from any thread: the answer is written in the loop's next turn.
     public func respondFromAnyThread(_ response: HTTPResponse) {
         let loop = connection.server.loop
@@ -35,3 +48,24 @@ public final class HTTPResponder: @unchecked Sendable {
         loop.execute { [self] in respond(response) }
     }
 }
+
+/// A streamed answer's body, written piece by piece on the loop (see `HTTPResponder.stream`).
+public final class HTTPStream: @unchecked Sendable {
+    private let connection: HTTPServerConnection
+
+    init(connection: HTTPServerConnection) {
+        self.connection = connection
+    }
+
+    /// The client is still there.
+    public var isOpen: Bool { !connection.isClosed }
+
+    /// Writes `bytes` (on the loop). A client that reads too slowly — a megabyte waiting — is cut
+    /// off rather than buffered for ever: false then, and whenever the client has gone.
+    @discardableResult
+    public func send(_ bytes: [UInt8]) -> Bool { connection.streamBody(bytes) }
+
+    /// Ends the answer: the connection closes once what is written has gone out.
+    public func finish() { connection.endStream() }
+}
+

@@ -191,6 +191,38 @@ final class HTTPServerConnection: EventLoop.Handler, @unchecked Sendable {
         if !serving, !buffer.isEmpty || arrivedMeanwhile { resume() }
     }
 
+    /// A streamed answer is being written (server-sent events): no request is read any more.
+    private var streaming = false
+    /// How much a streamed answer may have waiting for a slow client before it is cut off.
+    static let streamBacklogLimit = 1024 * 1024
+
+    /// The head of a streamed answer; its body follows through `streamBody`.
+    func beginStream(_ head: [UInt8], from responder: HTTPResponder) -> Bool {
+        guard !isClosed, answering === responder else { return false }
+        // `answering` stays set: this connection reads no further request.
+        streaming = true
+        enqueue(head)
+        flush()
+        return !isClosed
+    }
+
+    func streamBody(_ bytes: [UInt8]) -> Bool {
+        guard streaming, !isClosed else { return false }
+        if output.count - written > Self.streamBacklogLimit {
+            close(.closed)
+            return false
+        }
+        enqueue(bytes)
+        flush()
+        return !isClosed
+    }
+
+    func endStream() {
+        guard streaming, !isClosed else { return }
+        closeWhenWritten = true
+        flush()
+    }
+
     /// `serve` is on the stack.
     private var serving = false
 

@@ -75,6 +75,10 @@ extension Lab {
         for (arrival, placement) in zip(batch, placements) {
             switch placement {
             case .refuse(let error):
+                if error.status == 429 {
+                    let entry = ThrottleLog.Entry(function: arrival.function, reason: error.reason ?? "", at: offset(now))
+                    state.withLock { $0.throttles.append(entry) }
+                }
                 arrival.completion(.failure(error))
             case .handOut(let handOut):
                 deliver(handOut)

@@ -4,7 +4,7 @@ import Foundation
 /// latency, coloured cold, warm or provisioned, with the median marked. The axis is logarithmic:
 /// a cold start is often ten times a warm call, and a linear axis would crush the warm ones.
 public struct LatencyStrips {
-    public enum Kind: String { case cold, warm, provisioned }
+    public enum Kind: String { case cold, warm, provisioned, accepted }
 
     public struct Point {
         public var latencyMs: Double
@@ -90,7 +90,8 @@ public struct LatencyStrips {
         var cursor = left
         let legendY = plotBottom + 30
         let kinds = Set(strips.flatMap(\.points).map(\.kind))
-        for (kind, text) in [(Kind.cold, "cold start"), (.warm, "warm"), (.provisioned, "provisioned environment")] where kinds.contains(kind) {
+        for (kind, text) in [(Kind.cold, "cold start"), (.warm, "warm"), (.provisioned, "provisioned environment"), (.accepted, "event accepted (202), not yet run")]
+            where kinds.contains(kind) {
             svg.circle(cx: cursor + 4, cy: legendY - 4, r: 3, class: kind.rawValue)
             svg.text(text, x: cursor + 12, y: legendY)
             cursor += 12 + Double(text.count) * 6.2 + 18

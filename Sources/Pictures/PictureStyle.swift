@@ -35,6 +35,28 @@ public enum PictureStyle {
         return stride(from: 0, through: maximum + step * 1e-9, by: step).map { $0 }
     }
 
+    /// A text broken into lines of at most `characters` characters, at spaces — never cut short: a
+    /// word longer than a line is split across lines, not elided.
+    public static func wrap(_ text: String, characters: Int) -> [String] {
+        let room = max(1, characters)
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ").map(String.init) {
+            var word = word
+            if !line.isEmpty, line.count + 1 + word.count <= room {
+                line += " " + word
+                continue
+            }
+            if !line.isEmpty { lines.append(line) }
+            while word.count > room {
+                lines.append(String(word.prefix(room)))
+                word = String(word.dropFirst(room))
+            }
+            line = word
+        }
+        if !line.isEmpty || lines.isEmpty { lines.append(line) }
+        return lines
+    }
+
     /// A tick label: whole numbers where the step allows, else one or two decimals.
     public static func tickLabel(_ value: Double) -> String {
         if value == value.rounded() { return String(Int(value)) }

@@ -38,6 +38,19 @@ public struct SVGWriter {
         element("polygon", ["points": text, "class": name], [:])
     }
 
+    /// A rectangle whose attributes are built as the picture is (a list, not a literal).
+    public mutating func rect(x: Double, y: Double, width: Double, height: Double, class name: String,
+                              attributes: [(String, String)], title: String? = nil) {
+        element("rect", ["x": Self.number(x), "y": Self.number(y), "width": Self.number(width), "height": Self.number(height), "class": name],
+                attributes, title: title)
+    }
+
+    /// A polygon with attributes and a title (a mark a reader can hover for its figures).
+    public mutating func polygon(_ points: [(Double, Double)], class name: String, attributes: [(String, String)], title: String? = nil) {
+        let text = points.map { "\(Self.number($0.0)),\(Self.number($0.1))" }.joined(separator: " ")
+        element("polygon", ["points": text, "class": name], attributes, title: title)
+    }
+
     public enum Anchor: String { case start, middle, end }
 
     public mutating func text(_ text: String, x: Double, y: Double, class name: String = "label", anchor: Anchor = .start) {
@@ -63,10 +76,14 @@ public struct SVGWriter {
     }
 
     private mutating func element(_ name: String, _ fixed: [String: String], _ extra: KeyValuePairs<String, String>, title: String? = nil) {
+        element(name, fixed, extra.map { ($0.key, $0.value) }, title: title)
+    }
+
+    private mutating func element(_ name: String, _ fixed: [String: String], _ extra: [(String, String)], title: String? = nil) {
         let order = ["x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "width", "height", "points", "class"]
         var text = "<\(name)"
         for key in order { if let value = fixed[key] { text += " \(key)=\"\(Self.escape(value))\"" } }
-        text += Self.attributes(extra)
+        text += extra.map { " \($0.0)=\"\(Self.escape($0.1))\"" }.joined()
         if let title {
             text += "><title>\(Self.escape(title))</title></\(name)>"
         } else {

@@ -67,7 +67,9 @@ public struct WaterfallPicture {
     /// Draws the waterfall at `top`; returns the y below it.
     public func draw(into svg: inout SVGWriter, top: Double) -> Double {
         let row = rowHeight, columnWidth = columnWidth(), barHeight = max(3, row * 0.7)
-        let headerHeight = 30.0
+        // Every heading whole, on as many lines as its column needs (the tallest sets the header).
+        let headings = steps.enumerated().map { Self.heading("\($0.offset + 1) · \($0.element.title)", width: columnWidth) }
+        let headerHeight = 30.0 + Self.headingLineHeight * Double((headings.map(\.count).max() ?? 1) - 1)
         let plotTop = top + headerHeight
         let plotHeight = Double(lanes.count) * row
         func columnX(_ index: Int) -> Double { labelWidth + Double(index) * (columnWidth + Self.columnGap) }
@@ -79,7 +81,9 @@ public struct WaterfallPicture {
             let x = columnX(index), scale = columnWidth / step.spanMs
             svg.open(class: "step", ["data-step": String(index), "data-title": step.title,
                                      "data-span-ms": SVGWriter.number(step.spanMs), "data-px-per-ms": String(scale)])
-            svg.text(Self.fit("\(index + 1) · \(step.title)", width: columnWidth), x: x, y: top + 14, class: "heading")
+            for (line, text) in headings[index].enumerated() {
+                svg.text(text, x: x, y: top + 14 + Self.headingLineHeight * Double(line), class: "heading")
+            }
             for tick in PictureStyle.ticks(upTo: step.spanMs) {
                 let tickX = x + tick * scale
                 svg.line(x1: tickX, y1: plotTop - 4, x2: tickX, y2: plotTop + plotHeight, class: "grid")
@@ -130,10 +134,12 @@ public struct WaterfallPicture {
         return bottom
     }
 
-    /// A heading cut to its column (about 7 px a character), so neighbours never overlap.
-    static func fit(_ text: String, width: Double) -> String {
-        let room = Int(width / 7)
-        return text.count <= room ? text : String(text.prefix(max(1, room - 1))) + "…"
+    static let headingLineHeight = 13.0
+
+    /// A heading broken into lines that fit its column (about 7 px a character), so neighbours
+    /// never overlap and no title is cut short.
+    static func heading(_ text: String, width: Double) -> [String] {
+        PictureStyle.wrap(text, characters: Int(width / 7))
     }
 
     /// The key to the colours, in one line.

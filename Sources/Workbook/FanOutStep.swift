@@ -46,10 +46,13 @@ public enum FanOutStep {
         let failed = answer.calls.filter { $0.status != expected && !(calling.acceptThrottles && $0.status == 429) }
         guard failed.isEmpty else { throw StepError.callsFailed(failed.map { "\($0.status) \($0.response)" }) }
         let calls = answer.calls.sorted { $0.index < $1.index }.map { call in
-            CallSummary(index: call.index, requestID: call.requestID, status: call.status, latencyMs: call.latencyMs,
-                        attempts: call.attempts,
-                        throttleReasons: call.status == 429 && call.throttleReasons.isEmpty ? [call.throttleReason] : call.throttleReasons,
-                        backoffMs: call.backoffMs, report: call.report)
+            var summary = CallSummary(index: call.index, requestID: call.requestID, status: call.status, latencyMs: call.latencyMs,
+                                      attempts: call.attempts,
+                                      throttleReasons: call.status == 429 && call.throttleReasons.isEmpty ? [call.throttleReason] : call.throttleReasons,
+                                      backoffMs: call.backoffMs, report: call.report)
+            summary.sentAtMs = call.sentAtMs
+            summary.attemptLog = call.attemptLog
+            return summary
         }
         // Only calls that ran have records (a 429 never reached a function; an event runs later).
         let ran = calling.invocationType == "Event" ? [] : answer.calls.filter { $0.status == 200 }

@@ -100,6 +100,9 @@ public enum Narrative {
         print("")
         let perMillion = cost.usd * 1_000_000
         var text = "Modeled cost on AWS (prices, not a measurement): the \(cost.invocations) invocations above (the orchestrator's included), \(cost.billedMs) ms billed in all at \(cost.memoryMB) MB, would cost $\(dollars(cost.usd)) at us-east-1 \(cost.architecture.rawValue) prices — $\(dollars(perMillion)) per million runs like this one."
+        if cost.managedInvocations > 0 {
+            text += " \(cost.managedInvocations) of them ran on Lambda Managed Instances, billed per request only; their instances are billed by the hour and priced apart."
+        }
         if cost.provisionedInvocations > 0 {
             text += " \(cost.provisionedInvocations) of them ran on provisioned environments, at its lower duration price; the capacity itself is billed by the hour and priced apart."
         }
@@ -125,17 +128,37 @@ public enum Narrative {
         paragraph("How to read these figures: latency and wall time are measured by the orchestrator; Duration and Init Duration are measured by the lab, and Init Duration here is a process start plus the function's init code, without the microVM start and code download AWS adds. Billed Duration is AWS's rule (rounded up to the next ms, Init included for a custom runtime) applied to the lab's times: modeled, not a bill.", indent: "")
     }
 
-    public static func claims(_ claims: [Claim]) {
+    static func mark(_ verdict: Claim.Verdict) -> String {
+        switch verdict {
+        case .held: "✔ held"
+        case .didNotHold: "✘ did not hold"
+        case .notApplicable: "– not applicable"
+        }
+    }
+
+    /// One claim as it is decided: the verdict, the claim, the figures that decided it.
+    public static func verdict(_ claim: Claim) {
+        paragraph("\(mark(claim.verdict)): \(claim.claim)", indent: "  ")
+        paragraph(claim.evidence, indent: "      ")
+    }
+
+    /// The run's claims together at the end, one line each (their evidence was printed with their
+    /// steps), and how many held.
+    public static func recap(_ claims: [Claim]) {
         section("Claims")
         for claim in claims {
-            let mark = switch claim.verdict {
-            case .held: "✔ held"
-            case .didNotHold: "✘ did not hold"
-            case .notApplicable: "– not applicable"
-            }
-            paragraph("\(mark): \(claim.claim)", indent: "  ")
-            paragraph(claim.evidence, indent: "      ")
+            paragraph("\(mark(claim.verdict)): \(claim.claim)", indent: "  ")
         }
+        count(claims)
+    }
+
+    public static func claims(_ claims: [Claim]) {
+        section("Claims")
+        for claim in claims { verdict(claim) }
+        count(claims)
+    }
+
+    private static func count(_ claims: [Claim]) {
         let held = claims.filter(\.holds).count
         let notApplicable = claims.filter { $0.verdict == .notApplicable }.count
         print("")

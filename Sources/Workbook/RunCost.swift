@@ -11,6 +11,9 @@ public struct RunCost: Codable, Sendable, Equatable {
     /// capacity itself is billed by the hour, whatever runs; chapters that provision price it apart.
     public var provisionedInvocations: Int
     public var provisionedBilledMs: Int
+    /// Invocations on Lambda Managed Instances: billed per request only (their instances are
+    /// billed by the hour, and a chapter that uses them prices those apart).
+    public var managedInvocations: Int = 0
     public var usd: Double
 
     public init(onDemandInvocations: Int, onDemandBilledMs: Int, provisionedInvocations: Int = 0, provisionedBilledMs: Int = 0,
@@ -28,13 +31,17 @@ public struct RunCost: Codable, Sendable, Equatable {
     /// Every invocation that ran in `steps`: the workers' and the orchestrator's.
     public init(steps: [StepOutcome], memoryMB: Int = 128, prices: Cost = .x86_64) {
         let all = steps.flatMap(\.invocations)
-        let provisioned = all.filter(\.isProvisioned), onDemand = all.filter { !$0.isProvisioned }
+        let managed = all.filter { $0.initializationType == .lambdaManagedInstances }
+        let provisioned = all.filter(\.isProvisioned)
+        let onDemand = all.filter { !$0.isProvisioned && $0.initializationType != .lambdaManagedInstances }
         self.init(onDemandInvocations: onDemand.count + steps.map(\.orchestratorInvocations).reduce(0, +),
                   onDemandBilledMs: onDemand.map(\.billedDurationMs).reduce(0, +) + steps.map(\.orchestratorBilledMs).reduce(0, +),
                   provisionedInvocations: provisioned.count, provisionedBilledMs: provisioned.map(\.billedDurationMs).reduce(0, +),
                   memoryMB: memoryMB, prices: prices)
+        managedInvocations = managed.count
+        usd += Double(managed.count) / 1_000_000 * prices.requestsPerMillion
     }
 
-    public var invocations: Int { onDemandInvocations + provisionedInvocations }
+    public var invocations: Int { onDemandInvocations + provisionedInvocations + managedInvocations }
     public var billedMs: Int { onDemandBilledMs + provisionedBilledMs }
 }

@@ -28,6 +28,9 @@ public struct StepOutcome: Codable, Sendable {
     /// bill has them too.
     public var orchestratorInvocations = 0
     public var orchestratorBilledMs = 0
+    /// An asynchronous step's events, as the lab's queue handled them (nil for a synchronous step):
+    /// when each was accepted and ended, on this step's clock, and how.
+    public var events: [EventSummary]?
 
     public init(name: String, invocations: [InvocationSummary], wallMs: Double, sendSpreadMs: Double = 0) {
         self.name = name
@@ -69,6 +72,10 @@ public struct CallSummary: Codable, Sendable {
     public var backoffMs: Double
     /// Its REPORT line as the orchestrator read it from the log tail (`X-Amz-Log-Type: Tail`).
     public var report: CallReport?
+    /// When its first attempt was written, from the step's first write (the orchestrator's clock).
+    public var sentAtMs: Double = 0
+    /// Every attempt of a retried call as the orchestrator timed it; nil for a call tried once.
+    public var attemptLog: [FanOutAttempt]?
 
     public init(index: Int, requestID: String, status: Int, latencyMs: Double, attempts: Int, throttleReasons: [String],
                 backoffMs: Double, report: CallReport?) {

@@ -4,35 +4,24 @@ import Workbook
 
 /// Chapter 2 — warm reuse. Invocations one after another reuse one execution environment: its
 /// memory and its /tmp survive between them. Left idle long enough, the environment is shut down,
-/// and the next invocation starts from scratch.
-enum Chapter2 {
-    struct Options: Sendable {
+/// and the next invocation starts from scratch — and its caller waits for that.
+enum Chapter2: Chapter {
+    struct Options: ChapterOptions {
         var invocations = 5
-        /// The lab's idle timeout for this chapter. AWS publishes none; ~10 minutes is measured.
+        /// The lab's idle timeout for this chapter. AWS publishes none; 10 minutes was measured in 2019.
         var idleTimeoutMs = 1_000.0
         /// A real pause between the sequential invocations (nothing runs during it).
         var gapMs = 0.0
 
-        static let usage = """
-            usage: swift run chapter2 [--invocations N] [--idle-timeout-ms MS] [--gap-ms MS] [--json]
-
-              --invocations N       invocations one after another, 1–100 (default 5)
-              --idle-timeout-ms MS  how long the lab keeps an idle environment, 100–60000 (default 1000)
-              --gap-ms MS           pause between those invocations, 0–60000 (default 0)
-              --svg PATH            also write a picture of the run (SVG) to PATH
-              --json                print only the Outcome, as one JSON object
-            """
-
-        init() {}
-
-        init(arguments: [String]) throws {
-            let options = try CommandLineOptions(arguments, valued: ["invocations", "idle-timeout-ms", "gap-ms"])
-            invocations = try options.int("invocations", default: invocations, in: 1...100)
-            idleTimeoutMs = try options.milliseconds("idle-timeout-ms", default: idleTimeoutMs, in: 100...60_000)
-            gapMs = try options.milliseconds("gap-ms", default: gapMs, in: 0...60_000)
-        }
+        static let command = Command<Options>("chapter2", [
+            .int("invocations", \.invocations, in: 1...100, "invocations one after another"),
+            .milliseconds("idle-timeout-ms", \.idleTimeoutMs, in: 100...60_000, "how long the lab keeps an idle environment"),
+            .milliseconds("gap-ms", \.gapMs, in: 0...60_000, "a real pause between those invocations"),
+        ])
     }
 
+    /// The idle environment's end, as the lab recorded it (read by the tests: the idle timer is the
+    /// lab's own, so it is tested, not claimed).
     struct Shutdown: Codable, Sendable {
         var environmentID: String
         var reason: String
@@ -53,30 +42,94 @@ enum Chapter2 {
         var pictureTitle: String { "Lambda Lab · chapter 2 · warm reuse (\(invocations) invocations, idle timeout \(Int(idleTimeoutMs)) ms)" }
     }
 
-    static func run(_ options: Options) async throws -> Outcome {
-        var configuration = LabConfiguration()
-        configuration.idleTimeout = .milliseconds(options.idleTimeoutMs)
-        return try await Lab.with(configuration) { lab in
-            try lab.startInvokeAPI()
-            try lab.deploy(WorkbookFunctions.worker(database: nil))
-            try lab.deploy(WorkbookFunctions.orchestrator())
+    static func run(_ options: Options, _ transcript: Transcript) async throws -> Outcome {
+        let (n, idleTimeoutMs, gapMs) = (options.invocations, options.idleTimeoutMs, options.gapMs)
+        transcript.title(2, "warm reuse", question: "What survives between two invocations of a function, and for how long?")
+        transcript.say("Setup: as in chapter 1, the chapter invokes `orchestrator` (env-1), which calls `worker`. The worker keeps a counter in memory and writes a file in TMPDIR, the lab's stand-in for /tmp, one scratch directory per environment; its answer says what the counter reads and whether the previous invocation's file was there. The lab's idle timeout is set to \(idleTimeoutMs.twoDecimals) ms for this chapter; AWS publishes no figure, and one study measured 10 minutes in 2019.")
 
+        var configuration = LabConfiguration()
+        configuration.idleTimeout = .milliseconds(idleTimeoutMs)
+        let shutdown = try await Lab.with(configuration) { lab -> Shutdown? in
+            try lab.startInvokeAPI()
+            try lab.deploy(WorkbookFunctions.orchestrator())
+            try lab.deploy(WorkbookFunctions.worker(database: nil))
+
+            // 1. N invocations one after another (with --gap-ms, a real pause between them).
             let sequential = try await sequentialStep(lab, options)
-            // Nothing calls the worker now. The lab's idle timer shuts its environment down; wait for
-            // that event (the process is reaped), not for a guessed amount of time.
-            let environment = sequential.invocations.last!.environmentID
-            await lab.waitUntilGone(environment)
-            let record = lab.shutdowns.first { $0.environmentID == environment }
-            let lastAnswer = lab.records(requestIDs: [sequential.invocations.last!.requestID]).first
-            let shutdown = record.map { record in
-                Shutdown(environmentID: environment, reason: record.reason, exit: record.exit,
+            let counts = sequential.invocations.compactMap(\.invocationCount)
+            let found = sequential.invocations.compactMap(\.foundScratchFile)
+            let countEvidence = "invocationCount: \(counts.map(String.init).joined(separator: ", "))"
+            let foundEvidence = "found the previous file: \(found.map { $0 ? "yes" : "no" }.joined(separator: ", "))"
+            let single = n == 1 ? "with --invocations 1 there is no second invocation to find anything" : nil
+            switch expectation(gapMs: gapMs, idleTimeoutMs: idleTimeoutMs) {
+            case .warm:
+                let apart = gapMs > 0 ? "\(gapMs.twoDecimals) ms apart — well inside the idle timeout" : "one after another"
+                transcript.step(sequential, "\(n) invocations, \(apart). Each finds the previous environment idle (frozen, on AWS) and thaws it: expect one cold start, then warm, with the counter and the file still there.")
+                transcript.show(table(sequential))
+                transcript.claim("\(n) invocations \(apart) run in one execution environment, with one cold start",
+                                 holds: sequential.environments == 1 && sequential.coldStarts == 1,
+                                 evidence: "\(sequential.environments) environment, \(sequential.coldStarts) cold start")
+                transcript.claim("State survives between warm invocations: the worker's in-memory counter reads 1…\(n)", unless: single,
+                                 holds: counts == Array(1...n), evidence: countEvidence)
+                transcript.claim("/tmp survives too: from the second invocation on, the file the previous one wrote is there", unless: single,
+                                 holds: found == [false] + Array(repeating: true, count: n - 1), evidence: foundEvidence)
+            case .cold:
+                transcript.step(sequential, "\(n) invocations, \(gapMs.twoDecimals) ms apart — longer than the \(idleTimeoutMs.twoDecimals) ms idle timeout. Between two calls the lab shuts the idle environment down: expect each call to start a new one, \(n) cold starts, and nothing to survive.")
+                transcript.show(table(sequential))
+                transcript.claim("\(n) invocations \(gapMs.twoDecimals) ms apart, longer than the \(idleTimeoutMs.twoDecimals) ms idle timeout: each finds the previous environment gone, so \(n) environments and \(n) cold starts",
+                                 holds: sequential.environments == n && sequential.coldStarts == n,
+                                 evidence: "\(sequential.environments) environments, \(sequential.coldStarts) cold starts")
+                transcript.claim("Nothing survives: the counter reads 1 every time", unless: single,
+                                 holds: counts == Array(repeating: 1, count: n), evidence: countEvidence)
+                transcript.claim("/tmp is empty every time", unless: single,
+                                 holds: found == Array(repeating: false, count: n), evidence: foundEvidence)
+            case .tooClose:
+                transcript.step(sequential, "\(n) invocations, \(gapMs.twoDecimals) ms apart — about as long as the \(idleTimeoutMs.twoDecimals) ms idle timeout: whether each finds the previous environment is a race.")
+                transcript.show(table(sequential))
+                transcript.claim("Invocations \(gapMs.twoDecimals) ms apart reuse one environment or not",
+                                 unless: "a \(gapMs.twoDecimals) ms gap is too close to the \(idleTimeoutMs.twoDecimals) ms idle timeout to predict reuse (it needs ≤ half or ≥ 1.5 ×)",
+                                 holds: false, evidence: "")
+            }
+
+            // Idle: nothing calls the worker. The lab's idle timer shuts its environment down; wait
+            // for that event (the process is reaped), not for a guessed amount of time.
+            let last = sequential.invocations.last!
+            await lab.waitUntilGone(last.environmentID)
+            let lastAnswer = lab.records(requestIDs: [last.requestID]).first
+            let shutdown = lab.shutdowns.first { $0.environmentID == last.environmentID }.map { record in
+                Shutdown(environmentID: record.environmentID, reason: record.reason, exit: record.exit,
                          idleForMs: (record.at - (lastAnswer.map { $0.handlerStartedAt + $0.duration } ?? record.at)).milliseconds)
             }
+            if let shutdown {
+                transcript.say("Idle: nothing calls the worker. After \(shutdown.idleForMs.twoDecimals) ms idle the lab shuts \(shutdown.environmentID) down: SIGTERM to the runtime, SIGKILL 300 ms later if it lingers (the lab's grace; on AWS a runtime without extensions gets no time at Shutdown). Its process ends (\(shutdown.exit)); its memory and its /tmp are gone with it. AWS writes no log line for this; the lab does, marked [lab]:")
+                transcript.show("  [worker \(shutdown.environmentID)] [lab] SHUTDOWN \(shutdown.environmentID) (\(shutdown.reason); process \(shutdown.exit))")
+            }
+
+            // 2. The next invocation finds no environment.
             let afterIdle = try await FanOutStep.run(lab, name: "after idle", target: "worker", count: 1, sequential: true)
-            let steps = [sequential, afterIdle]
-            return Outcome(invocations: options.invocations, idleTimeoutMs: options.idleTimeoutMs, gapMs: options.gapMs, steps: steps,
-                           shutdown: shutdown, claims: claims(steps, shutdown: shutdown, options: options))
+            transcript.step(afterIdle, "The next invocation finds no environment: expect a cold start in a new one, the counter back at 1, an empty /tmp.")
+            let next = afterIdle.invocations.first
+            transcript.show("  invocationCount \(next?.invocationCount ?? 0) · found /tmp file: \(next?.foundScratchFile == true ? "yes" : "no")")
+            transcript.claim("The next invocation is cold, in a new environment, with the counter back at 1 and an empty /tmp",
+                             holds: next?.coldStart == true && next?.environmentID != last.environmentID
+                                 && next?.invocationCount == 1 && next?.foundScratchFile == false,
+                             evidence: "\(next?.environmentID ?? "?"): cold start \(next?.coldStart ?? false), invocationCount \(next?.invocationCount ?? 0), found a file \(next?.foundScratchFile ?? true)")
+            // Two clocks: the orchestrator times the call; the lab times Init and the handler. The
+            // cold start is the caller's to wait for, so its latency must cover both.
+            let paid = (next?.initDurationMs ?? .infinity) + (next?.durationMs ?? 0)
+            let warm = Summary(milliseconds: sequential.invocations.filter { !$0.coldStart }.compactMap(\.latencyMs))
+            transcript.claim("Its caller waited for that cold start: the latency the orchestrator measured exceeds the Init Duration plus Duration in its REPORT",
+                             holds: (next?.latencyMs ?? 0) > paid,
+                             evidence: "latency \((next?.latencyMs ?? 0).twoDecimals) ms; Init Duration \((next?.initDurationMs ?? 0).twoDecimals) + Duration \((next?.durationMs ?? 0).twoDecimals) ms"
+                                 + (warm.count > 0 ? "; a warm call of step 1 took \(warm.p50.twoDecimals) ms (p50)" : ""))
+
+            transcript.summary()
+            transcript.say("Keeping an environment warm means calling it more often than it is reaped. A keep-warm ping keeps one environment: it is one request, and one request needs only one. A fan-out of N calls at once needs N environments, so one kept warm serves one of them and the others start cold — chapter 3's third step shows it.")
+            return shutdown
         }
+        transcript.recap()
+        return Outcome(invocations: n, idleTimeoutMs: idleTimeoutMs, gapMs: gapMs, steps: transcript.steps,
+                       shutdown: shutdown, claims: transcript.claims)
     }
 
     /// N invocations one after another: in one orchestrator call, or — with a gap — one call each,
@@ -120,52 +173,13 @@ enum Chapter2 {
         return .tooClose
     }
 
-    static func claims(_ steps: [StepOutcome], shutdown: Shutdown?, options: Options) -> [Claim] {
-        let (n, idleTimeoutMs) = (options.invocations, options.idleTimeoutMs)
-        let (sequential, afterIdle) = (steps[0], steps[1])
-        let counts = sequential.invocations.compactMap(\.invocationCount)
-        let scratch = sequential.invocations.compactMap(\.foundScratchFile)
-        let next = afterIdle.invocations.first
-        let countEvidence = "invocationCount: \(counts.map(String.init).joined(separator: ", "))"
-        let scratchEvidence = "found the previous file: \(scratch.map { $0 ? "yes" : "no" }.joined(separator: ", "))"
-        let single = n == 1 ? "with --invocations 1 there is no second invocation to find anything" : nil
-        var claims: [Claim]
-        switch expectation(gapMs: options.gapMs, idleTimeoutMs: idleTimeoutMs) {
-        case .warm:
-            claims = [
-                Claim("\(n) invocations one after another run in one execution environment, with one cold start",
-                      holds: sequential.environments == 1 && sequential.coldStarts == 1,
-                      evidence: "\(sequential.environments) environment, \(sequential.coldStarts) cold start"),
-                Claim("State survives between warm invocations: the worker's in-memory counter reads 1…\(n)", unless: single,
-                      holds: counts == Array(1...n), evidence: countEvidence),
-                Claim("/tmp survives too: from the second invocation on, the file the previous one wrote is there", unless: single,
-                      holds: scratch == [false] + Array(repeating: true, count: n - 1), evidence: scratchEvidence),
-            ]
-        case .cold:
-            claims = [
-                Claim("\(n) invocations \(options.gapMs.twoDecimals) ms apart, longer than the \(idleTimeoutMs.twoDecimals) ms idle timeout: each finds the previous environment gone, so \(n) environments and \(n) cold starts",
-                      holds: sequential.environments == n && sequential.coldStarts == n,
-                      evidence: "\(sequential.environments) environments, \(sequential.coldStarts) cold starts"),
-                Claim("Nothing survives: the counter reads 1 every time", unless: single,
-                      holds: counts == Array(repeating: 1, count: n), evidence: countEvidence),
-                Claim("/tmp is empty every time", unless: single,
-                      holds: scratch == Array(repeating: false, count: n), evidence: scratchEvidence),
-            ]
-        case .tooClose:
-            let reason = "a \(options.gapMs.twoDecimals) ms gap is too close to the \(idleTimeoutMs.twoDecimals) ms idle timeout to predict reuse (it needs ≤ half or ≥ 1.5 ×)"
-            claims = [
-                Claim("Invocations \(options.gapMs.twoDecimals) ms apart reuse one environment or not", unless: reason, holds: false, evidence: ""),
-            ]
+    /// One row per invocation: which environment served it, and what the worker found there.
+    static func table(_ step: StepOutcome) -> String {
+        var table = TextTable([("invocation", .right), ("environment", .left), ("cold start", .left), ("invocationCount", .right), ("found /tmp file", .left)])
+        for (number, invocation) in zip(1..., step.invocations) {
+            table.add([String(number), invocation.environmentID, invocation.coldStart ? "yes" : "no",
+                       invocation.invocationCount.map(String.init) ?? "?", invocation.foundScratchFile == true ? "yes" : "no"])
         }
-        claims += [
-            Claim("Left idle for the idle timeout (\(idleTimeoutMs.twoDecimals) ms), the environment is shut down: the lab sends SIGTERM and the process ends",
-                  holds: shutdown.map { $0.reason.hasPrefix("idle") && $0.idleForMs >= idleTimeoutMs && $0.exit == "signal: terminated" } ?? false,
-                  evidence: shutdown.map { "\($0.environmentID): \($0.reason), after \($0.idleForMs.twoDecimals) ms idle; process \($0.exit)" } ?? "no shutdown recorded"),
-            Claim("The next invocation is cold, in a new environment, with the counter back at 1 and an empty /tmp",
-                  holds: next?.coldStart == true && next?.environmentID != sequential.invocations.last?.environmentID
-                      && next?.invocationCount == 1 && next?.foundScratchFile == false,
-                  evidence: "\(next?.environmentID ?? "?"): cold start \(next?.coldStart ?? false), invocationCount \(next?.invocationCount ?? 0), found a file \(next?.foundScratchFile ?? true)"),
-        ]
-        return claims
+        return table.render()
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+import Timing
 import Workbook
 
 /// One hour of steady traffic, priced both ways from `Cost`: modeled money, from three figures the
@@ -30,8 +32,8 @@ extension Chapter6 {
 
         /// Capacity for the hour, plus the calls at provisioned concurrency's duration price (all
         /// of them while utilization ≤ 1; beyond that the excess spills over to on-demand prices),
-        /// plus the Init of each recycled environment (billed, at the on-demand price: AWS bills
-        /// the Init again and names no other price for it).
+        /// plus the Init of each recycled environment. AWS bills that Init but names no rate for
+        /// it: the on-demand price here is an assumption, and the chapter says so.
         func provisionedUSD(_ prices: Cost) -> Double {
             let capacity = prices.provisionedCapacity(environments: provisioned, memoryMB: memoryMB, seconds: 3_600)
             let servedShare = min(1, 1 / max(utilization, 1e-12))
@@ -61,5 +63,50 @@ extension Chapter6 {
         }
 
         private func gbSeconds(_ milliseconds: Double) -> Double { Double(memoryMB) / 1_024 * milliseconds / 1_000 }
+    }
+
+    /// The hour priced at one utilization of the same P.
+    struct SweepPoint: Codable, Sendable, Equatable {
+        var utilization: Double
+        var requestsPerSecond: Double
+        var onDemandUSD: Double
+        var provisionedUSD: Double
+    }
+
+    /// The same P at 10 %, 20 %, … 100 % utilization.
+    static func sweep(_ hour: Hour, _ prices: Cost) -> [SweepPoint] {
+        stride(from: 0.1, through: 1.0001, by: 0.1).map { utilization in
+            let at = hour.at(utilization: utilization)
+            return SweepPoint(utilization: utilization, requestsPerSecond: at.requestsPerSecond,
+                              onDemandUSD: at.onDemandUSD(prices), provisionedUSD: at.provisionedUSD(prices))
+        }
+    }
+
+    static func sweepTable(_ sweep: [SweepPoint]) -> String {
+        var table = TextTable([("utilization", .right), ("calls/s", .right), ("on demand $/h", .right), ("provisioned $/h", .right), ("cheaper", .left)])
+        for point in sweep {
+            table.add([percent(point.utilization), String(format: "%.1f", point.requestsPerSecond), Narrative.dollars(point.onDemandUSD),
+                       Narrative.dollars(point.provisionedUSD), Cheaper(point.onDemandUSD, point.provisionedUSD).rawValue])
+        }
+        return table.render()
+    }
+
+    /// The hour both ways, as a table.
+    static func hourTable(_ hour: Hour, onDemandUSD: Double, provisionedUSD: Double) -> String {
+        var table = TextTable([("", .left), ("requests", .right), ("cold starts / Inits", .right), ("capacity", .right), ("$ / hour", .right), ("$ / month", .right)])
+        table.add(["on demand", String(Int(hour.requests)), String(format: "%.1f", hour.onDemandColdStarts), "—",
+                   Narrative.dollars(onDemandUSD), Narrative.dollars(onDemandUSD * 730)])
+        table.add(["provisioned (P = \(hour.provisioned))", String(Int(hour.requests)), String(format: "%.1f", hour.provisionedInits),
+                   "\(hour.provisioned) × \(hour.memoryMB) MB", Narrative.dollars(provisionedUSD), Narrative.dollars(provisionedUSD * 730)])
+        return table.render()
+    }
+
+    static func percent(_ share: Double, digits: Int = 1) -> String { String(format: "%.\(digits)f %%", share * 100) }
+
+    /// A price per GB-second as AWS publishes it: $0.0000166667.
+    static func price(_ value: Double) -> String {
+        var text = String(format: "%.10f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text
     }
 }

@@ -3,12 +3,12 @@ import Pictures
 import Workbook
 
 extension Chapter6 {
-    /// The cost of an hour against utilization (modeled), above the run's waterfall and latency
-    /// strips (measured).
+    /// The cost of an hour of steady traffic against utilization (modeled), above the run's
+    /// waterfall and latency strips (measured: the fan-out, then the steady traffic).
     static func picture(_ outcome: Outcome) -> String {
         var svg = SVGWriter(width: 960, height: 0)
         svg.text(outcome.pictureTitle, x: 10, y: 22, class: "title")
-        svg.text("Top: modeled, AWS's published prices (us-east-1, \(outcome.prices.architecture.rawValue), \(outcome.hour.memoryMB) MB). Below: measured in this run.",
+        svg.text("Top: modeled from AWS's published prices (us-east-1, \(outcome.prices.architecture.rawValue), \(outcome.hour.memoryMB) MB). Below: measured in this run.",
                  x: 10, y: 40, class: "small")
         let chart = LineChart(
             title: "One hour of steady traffic: what it costs at each utilization of \(outcome.provisioned) provisioned environments",

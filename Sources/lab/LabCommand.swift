@@ -87,6 +87,7 @@ struct LabCommand {
     static func banner(lab: Lab, port: UInt16, database: StandInDatabase?) {
         let url = "http://127.0.0.1:\(port)"
         print("Lambda Lab listening on \(url)")
+        print("Watch it live in a browser: \(url)/ (its events: \(url)/lab/events)")
         print("Functions: " + lab.functionNames.joined(separator: ", ")
               + (database.map { " (stand-in database on \($0.address)" + ")" } ?? ""))
         var example = lab.functionNames.contains("worker") ? "worker" : (lab.functionNames.first ?? "my-function")

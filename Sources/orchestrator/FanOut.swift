@@ -94,6 +94,8 @@ final class FanOut: Sendable {
         // make seed s's call i + 1 draw what seed s + 1's call i draws).
         var seeded = policy.seed.map { SeededGenerator(seed: $0 ^ (UInt64(first.index) &* 0xD1B5_4A32_D192_ED03)) }
         var system = SystemRandomNumberGenerator()
+        // Each attempt as timed here, so a picture can draw every attempt and the wait between.
+        var log = [FanOutAttempt(offsetMs: 0, latencyMs: first.latencyMs, status: first.status)]
         while current.status == 429, current.attempts < policy.maxAttempts {
             let wait = seeded != nil ? policy.backoffMs(retry: current.attempts, using: &seeded!)
                                      : policy.backoffMs(retry: current.attempts, using: &system)
@@ -102,11 +104,14 @@ final class FanOut: Sendable {
             var next: FanOutCall
             do { next = Self.call(first.index, try client.send(request), latency: .zero) }
             catch { next = failed(first.index, since: sent, error, client) }
+            log.append(FanOutAttempt(offsetMs: (sent - firstSent).milliseconds, latencyMs: (ContinuousClock.now - sent).milliseconds,
+                                     status: next.status))
             next.attempts = current.attempts + 1
             next.backoffMs = current.backoffMs + wait
             next.throttleReasons = current.throttleReasons + (next.status == 429 ? [next.throttleReason] : [])
             current = next
         }
+        current.attemptLog = log
         // As the caller sees it: from the first attempt's send to the last answer.
         current.latencyMs = (ContinuousClock.now - firstSent).milliseconds
         return current

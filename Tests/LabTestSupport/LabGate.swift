@@ -1,3 +1,4 @@
+import Foundation
 import LambdaLab
 import Testing
 
@@ -66,4 +67,15 @@ private func holding<T: Sendable>(_ gate: LabGate, _ body: () async throws -> T)
 public func withTestLab<T: Sendable>(_ configuration: LabConfiguration = LabConfiguration(), budget: Duration = .seconds(120),
                                       _ body: (Lab) async throws -> T) async throws -> T {
     try await exclusively(budget: budget) { try await Lab.with(configuration, body) }
+}
+
+/// Tools some tests run, found once per process: a test that needs one that is missing reports
+/// itself skipped (`.enabled(if: Installed.python3, …)`), never passed.
+public enum Installed {
+    public static let python3 = onPath("python3")
+
+    public static func onPath(_ tool: String) -> Bool {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+    }
 }

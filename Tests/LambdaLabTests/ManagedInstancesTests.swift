@@ -8,7 +8,8 @@ import Testing
 /// when every slot is busy, timeouts that fail alone, a scaler. The runtime is a few lines of
 /// Python that does what AWS's own runtimes do in this mode: read `AWS_LAMBDA_MAX_CONCURRENCY` and
 /// run that many workers, each a process with its own `GET /next` loop.
-@Suite("Lambda Managed Instances", .serialized, .timeLimit(.minutes(10)))
+@Suite("Lambda Managed Instances", .serialized, .timeLimit(.minutes(10)),
+       .enabled(if: Installed.python3, "python3 is not installed (the runtime is a Python script)"))
 struct ManagedInstancesTests {
     static let runtime = #"""
     import http.client, json, os, sys, time, multiprocessing

@@ -7,7 +7,8 @@ import Testing
 /// `PerExecutionEnvironmentMaxConcurrency`, told to the runtime in `AWS_LAMBDA_MAX_CONCURRENCY`).
 /// The runtime here is a few lines of Python, not the workbook's: any runtime that parks K
 /// `GET /next` at once must get K invocations at once.
-@Suite("Environments with several slots", .serialized, .timeLimit(.minutes(10)))
+@Suite("Environments with several slots", .serialized, .timeLimit(.minutes(10)),
+       .enabled(if: Installed.python3, "python3 is not installed (the runtime is a Python script)"))
 struct SlotsTests {
     /// K + 1 threads, each with its own connection, each parking a `GET /next`; every invocation is
     /// held `holdMs` (from its event), then answered with the thread's number and the variable.

@@ -68,15 +68,9 @@ struct BotocoreTests {
         }
     }
 
-    /// What botocore answered, or nil after printing why the test is skipped.
-    static func botocore(_ cases: [[String: Any]], for test: String) async throws -> [[String: Any]]? {
-        let python: String
-        switch await VectorsVenv.shared.python() {
-        case .failure(let reason):
-            print("skipped: \(test): \(reason)")
-            return nil
-        case .success(let found): python = found
-        }
+    /// What botocore answered. The venv is there: the test's trait checked.
+    static func botocore(_ cases: [[String: Any]]) async throws -> [[String: Any]] {
+        let python = try await VectorsVenv.shared.python().get()
         let result = try await run([python, "-c", script], input: Array(try JSONSerialization.data(withJSONObject: cases)))
         try #require(result.status == 0, "\(result.output)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]])
@@ -95,7 +89,8 @@ struct BotocoreTests {
         #expect(ours.count == botocore.filter { ["X-Amz-Date", "X-Amz-Security-Token", "Authorization"].contains($0.0) }.count, "\(name): no other header added")
     }
 
-    @Test("POST …/functions/worker/invocations with a JSON body; with ?Qualifier=live; a session token; Event; Tail")
+    @Test("POST …/functions/worker/invocations with a JSON body; with ?Qualifier=live; a session token; Event; Tail",
+          .enabled("botocore could not be installed into .build/vectors-venv (no python3, or PyPI out of reach)") { await VectorsVenv.shared.isReady() })
     func orchestratorRequests() async throws {
         let cases = [
             Case(name: "JSON body"),
@@ -104,7 +99,7 @@ struct BotocoreTests {
             Case(name: "Event", headers: [("Content-Type", "application/json"), ("X-Amz-Invocation-Type", "Event")]),
             Case(name: "Tail", headers: [("Content-Type", "application/json"), ("X-Amz-Log-Type", "Tail")], body: #"{"key":"worker-1","big":"\#(String(repeating: "x", count: 3000))"}"#),
         ]
-        guard let answers = try await Self.botocore(Self.input(cases), for: "orchestratorRequests") else { return }
+        let answers = try await Self.botocore(Self.input(cases))
         try #require(answers.count == cases.count)
         for (test, answer) in zip(cases, answers) {
             let (path, query) = SignatureCheck.components(ofTarget: test.target)
@@ -119,14 +114,15 @@ struct BotocoreTests {
         #expect(!Self.pairs(answers[0]["signed"]).contains { $0.0.lowercased() == "x-amz-content-sha256" })
     }
 
-    @Test("a qualified function ARN through botocore's Lambda client: the path is encoded once on the wire and again in the signature")
+    @Test("a qualified function ARN through botocore's Lambda client: the path is encoded once on the wire and again in the signature",
+          .enabled("botocore could not be installed into .build/vectors-venv (no python3, or PyPI out of reach)") { await VectorsVenv.shared.isReady() })
     func qualifiedARN() async throws {
         let arn = "arn:aws:lambda:us-east-1:123456789012:function:worker:live"
         let input: [[String: Any]] = [["mode": "client", "endpoint": "https://lambda.us-east-1.amazonaws.com", "accessKey": "AKIDEXAMPLE",
                                        "secretKey": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "token": "session-token", "region": "us-east-1",
                                        "date": Self.date,
                                        "params": ["FunctionName": arn, "Payload": #"{"key":"a"}"#, "InvocationType": "Event", "LogType": "Tail"]]]
-        guard let answer = try await Self.botocore(input, for: "qualifiedARN")?.first else { return }
+        let answer = try #require(try await Self.botocore(input).first)
         let url = try #require(URLComponents(string: answer["url"] as? String ?? ""))
         let path = "/2015-03-31/functions/\(SigV4Signer.uriEncode(arn))/invocations"
         #expect(url.percentEncodedPath == path)

@@ -1,7 +1,8 @@
 // The reference implementations the SigV4 tests compare with are Python packages from PyPI:
 // `cryptography-vectors` (NIST's SHA-256 response files, RFC 4231's HMAC cases) and `botocore`
 // (the signer of boto3 and aws-cli). They are installed at test time into .build/vectors-venv,
-// never committed; without PyPI the tests that need them print "skipped: …" and return.
+// never committed; without python3 or PyPI the tests that need them are reported as skipped, by
+// the trait `.enabled("…") { await VectorsVenv.shared.isReady() }`.
 import Foundation
 
 /// One venv for every test of the target, made once (tests run in parallel and would race pip).
@@ -14,12 +15,24 @@ actor VectorsVenv {
         let description: String
     }
 
-    /// The venv's python, or why there is none.
+    /// The venv's python, or why there is none. Installed at most once per process: every caller
+    /// (each test's trait, then its body) awaits the same task.
     func python() async -> Result<String, SkipReason> {
         if let setup { return await setup.value }
-        let task = Task { await Self.install() }
+        let task = Task {
+            let result = await Self.install()
+            // The trait's comment is fixed before the install runs: the details go to the log, once.
+            if case .failure(let reason) = result { print("SigV4Tests: no venv with \(Self.packages.joined(separator: " and ")): \(reason)") }
+            return result
+        }
         setup = task
         return await task.value
+    }
+
+    /// The condition of the trait of every test that needs the venv.
+    func isReady() async -> Bool {
+        if case .success = await python() { return true }
+        return false
     }
 
     static var directory: String { packageRoot + "/.build/vectors-venv" }
@@ -46,6 +59,11 @@ actor VectorsVenv {
             return .failure(SkipReason(description: "python3 could not be run: \(error)"))
         }
     }
+}
+
+/// Whether `python3` runs at all (the lab's echo function is a Python script); asked once per process.
+enum Python3 {
+    static let runs = Task { (try? await run(["python3", "-c", "pass"]))?.status == 0 }
 }
 
 struct ProcessResult {

@@ -8,7 +8,8 @@ import Workbook
 /// with a self-signed certificate for localhost stands in front of the lab's plain-HTTP Invoke
 /// API, and the orchestrator is pointed at it (`AWS_ENDPOINT_URL_LAMBDA=https://localhost:<port>`)
 /// and told to trust the certificate (`SSL_CERT_FILE`).
-@Suite("The orchestrator over HTTPS (TLS)", .serialized, .timeLimit(.minutes(10)), .enabled(if: TLSTools.available, "needs openssl and python3"))
+@Suite("The orchestrator over HTTPS (TLS)", .serialized, .timeLimit(.minutes(10)),
+       .enabled(if: TLSTools.available, "needs openssl and python3; not found on PATH: \(TLSTools.missing.joined(separator: ", "))"))
 struct HTTPSFanOutTests {
     /// A lab checking signatures, a worker, a proxy presenting `served`, and an orchestrator that
     /// trusts `trusted` and calls `https://<host>:<proxy>`.

@@ -25,11 +25,18 @@ func runTool(_ arguments: [String], in directory: URL? = nil) throws -> ToolResu
     return ToolResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
 }
 
-/// Whether `tool` can be run; if not, prints why the calling test is skipped (the brief: skip, not fail).
-func toolAvailable(_ tool: String, for test: String) -> Bool {
-    let found = (try? runTool(["sh", "-c", "command -v \(tool)"]))?.status == 0
-    if !found { print("skipped: \(test): \(tool) is not installed") }
-    return found
+/// Which of the other tools are installed: a test that needs a missing one is skipped, not failed
+/// (`.enabled(if: Installed.zip, "zip is not installed")`). Each is looked up once per process,
+/// on the PATH `runTool` runs them from.
+enum Installed {
+    static let python3 = onPath("python3")
+    static let zip = onPath("zip")
+    static let sha256sum = onPath("sha256sum")
+
+    static func onPath(_ tool: String) -> Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+    }
 }
 
 /// A fresh folder under the system's temporary directory, removed when the value goes away.

@@ -27,9 +27,9 @@ struct ZipErrorTests {
         }
     }
 
-    @Test("Absolute paths and '..' are refused before anything is written", arguments: ["../evil.txt", "/tmp/evil.txt", "a/../../evil.txt"])
+    @Test("Absolute paths and '..' are refused before anything is written", .enabled(if: Installed.python3, "python3 is not installed"),
+          arguments: ["../evil.txt", "/tmp/evil.txt", "a/../../evil.txt"])
     func zipSlip(path: String) throws {
-        guard toolAvailable("python3", for: "zipSlip") else { return }
         let folder = try TemporaryFolder()
         let zipPath = folder.file("slip.zip")
         let script = """
@@ -90,9 +90,8 @@ struct ZipErrorTests {
         guard case .zip64 = error else { Issue.record("expected .zip64, got \(String(describing: error))"); return }
     }
 
-    @Test("Symbolic links are refused")
+    @Test("Symbolic links are refused", .enabled(if: Installed.python3, "python3 is not installed"))
     func symlink() throws {
-        guard toolAvailable("python3", for: "symlink") else { return }
         let folder = try TemporaryFolder()
         let script = """
             import sys, zipfile

@@ -42,6 +42,8 @@ public final class Lab: Sendable {
     /// One writer of the state directory's file at a time (`saveState`).
     let stateFileLock = Mutex(())
     let invokeAPI = Mutex<InvokeEndpoint?>(nil)
+    /// The watch page's event stream (`GET /lab/events`); on the loop.
+    let watch = LabWatch()
     private let allGone = DispatchSemaphore(value: 0)
 
     public init(configuration: LabConfiguration = LabConfiguration()) throws {
@@ -145,8 +147,13 @@ public final class Lab: Sendable {
         let started = onLoop { Result { try endpoint.start() } }
         try started.get()
         invokeAPI.withLock { $0 = endpoint }
+        if let hook = Self.invokeAPIStarted.withLock({ $0 }) { hook(endpoint.port) }
         return endpoint.port
     }
+
+    /// Told the port of every Invoke API a lab of this process starts — where its watch page is —
+    /// before that lab runs anything (a chapter's `--watch` waits there for the reader).
+    public static let invokeAPIStarted = Mutex<(@Sendable (UInt16) -> Void)?>(nil)
 
     /// `http://127.0.0.1:port` of the Invoke API, once started.
     public var invokeEndpointURL: String? {
@@ -169,6 +176,7 @@ public final class Lab: Sendable {
             // Callers still waiting get an answer, not a closed connection.
             let waiting = self.state.withLock { $0.invocations.closeAll() }
             for invocation in waiting { invocation.completion(.failure(.service("The lab is shutting down; the invocation was stopped."))) }
+            self.watch.end()
             endpoint?.stop()
             self.abandonQueuedEvents()
             let ids = self.state.withLock { Array($0.pool.environments.keys) }

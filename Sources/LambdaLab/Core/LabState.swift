@@ -16,6 +16,8 @@ struct LabState {
     /// Lambda Managed Instances' capacity providers, by name.
     var capacityProviders: [String: CapacityProvider] = [:]
     var shutdowns: [ShutdownRecord] = []
+    /// The throttles answered (429), for the watch page.
+    var throttles = ThrottleLog()
     /// Callers waiting for an environment to be gone (its process reaped).
     var goneWaiters: [EnvironmentID: [CheckedContinuation<Void, Never>]] = [:]
     var stopped = false

@@ -38,6 +38,12 @@ final class InvokeEndpoint: @unchecked Sendable {
     /// On the loop: must not block.
     private static func route(_ request: HTTPRequest, _ responder: HTTPResponder, lab: Lab) {
         let path = request.path
+        // The watch page and its event stream (chapters/how-the-lab-is-built.md#watching-the-lab).
+        if request.method == "GET", path == "/" || path == "/lab/watch" {
+            return responder.respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"],
+                                                  body: Array(WatchPage.html.utf8)))
+        }
+        if request.method == "GET", path == "/lab/events" { return lab.watch.subscribe(responder, lab: lab) }
         let name = InvokeEndpoint.invokedName(path)
         let isInvoke = name != nil
         // Off by default; on, Lambda's own refusals (SigV4, SignatureCheck): every Invoke must be

@@ -5,6 +5,9 @@ struct RecordWindow {
     private(set) var records: [InvocationRecord] = []
     private var logBytes = 0
     private(set) var finishedByFunction: [String: Int] = [:]
+    /// Records ever appended, and how many were cold starts (what the window cannot give).
+    private(set) var appended = 0
+    private(set) var coldStarts = 0
     let limit: Int
     let logBytesLimit: Int
 
@@ -15,6 +18,8 @@ struct RecordWindow {
 
     mutating func append(_ record: InvocationRecord) {
         records.append(record)
+        appended += 1
+        if record.coldStart { coldStarts += 1 }
         logBytes += Self.bytes(record)
         finishedByFunction[record.functionName, default: 0] += 1
         var drop = 0
