@@ -104,7 +104,7 @@ public enum Narrative {
             text += " \(cost.managedInvocations) of them ran on Lambda Managed Instances, billed per request only; their instances are billed by the hour and priced apart."
         }
         if cost.provisionedInvocations > 0 {
-            text += " \(cost.provisionedInvocations) of them ran on provisioned environments, at its lower duration price; the capacity itself is billed by the hour and priced apart."
+            text += " \(cost.provisionedInvocations) of them ran on provisioned environments, at its lower duration price; the capacity itself is billed for as long as it is configured, in 5-minute blocks, and priced apart."
         }
         paragraph(text, indent: "")
     }

@@ -2,32 +2,37 @@ import Console
 import Foundation
 import Workbook
 
+/// Chapter 7's three forms, from one declaration of its options (`Chapter7.Options`, whose
+/// `--help` lists all three): the run with Terraform, `--package DIR`, `--results FILE`.
 @main
 struct Chapter7Command {
     static func main() async {
-        let arguments = CommandLine.arguments.dropFirst()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.contains("--help") || arguments.contains("-h") {
+            await ChapterMain.run(Chapter7.self)
+            return
+        }
+        let options = CommandLineOptions.parseOrExit { try Chapter7.Options(arguments: arguments) }
         // `--package DIR`: only build the provided.al2023 zips, check them, and say where they are.
-        if let flag = arguments.firstIndex(of: "--package") {
-            guard flag + 1 < arguments.endIndex else {
-                Console.error("error: --package needs a folder")
+        if let folder = options.package {
+            guard !arguments.contains("--json"), !arguments.contains(where: { $0.hasPrefix("--svg") }) else {
+                Console.error("error: --package DIR takes no other option")
                 exit(2)
             }
-            exit(package(into: arguments[flag + 1]))
+            exit(package(into: folder))
         }
-        // `--results FILE`: a fan-out recorded on AWS, rendered beside the lab's. No Terraform needed.
-        if arguments.contains(where: { $0 == "--results" || $0.hasPrefix("--results=") }) {
-            await ChapterMain.run(name: "chapter7", usage: Chapter7.Options.usage, parse: Chapter7.ResultsOptions.init(arguments:),
-                                  experiment: Chapter7.results, narrate: Chapter7.narrateResults)
+        // `--results FILE`: a recorded fan-out beside the lab's. No Terraform needed.
+        if options.results != nil {
+            await ChapterMain.run(Chapter7Results.self)
             return
         }
         // No Terraform, no chapter: one line, and a status of its own (3) for scripts to tell it
         // apart from a failure (1) or a bad option (2).
-        if !arguments.contains("--help"), !arguments.contains("-h"), Terraform.find() == nil {
+        guard Terraform.find() != nil else {
             Console.error("chapter7: \(Terraform.Failure.notInstalled)")
             exit(3)
         }
-        await ChapterMain.run(name: "chapter7", usage: Chapter7.Options.usage, parse: Chapter7.Options.init(arguments:),
-                              experiment: Chapter7.run, narrate: Chapter7.narrate)
+        await ChapterMain.run(Chapter7.self)
     }
 
     /// Builds `worker.zip` and `orchestrator.zip` for provided.al2023 into `folder`: 0 when both

@@ -7,10 +7,12 @@ import ZipArchive
 ///
 /// Why a build of its own: a Swift program built on this Debian machine (glibc 2.36) and linked
 /// against its glibc asks for symbol versions AL2023 does not have (GLIBC_2.35 for `hypot`, from
-/// Foundation; AL2023 has glibc 2.34), and fails in Init with "version 'GLIBC_2.35' not found". A
+/// Foundation; AL2023 has glibc 2.34), and the dynamic loader refuses to start such a program. A
 /// fully static executable (`-static-executable`: Swift runtime, Foundation and glibc inside) asks
-/// the system for nothing. Built once into `.build-al2023/` (release), then zipped with the lab's
-/// own writer, reproducibly: the same program gives the same bytes.
+/// the system for nothing; with the package's own `-no-pie` (Package.swift) it is a plain static
+/// executable with no dynamic section at all. Built once into `.build-al2023/` (release), then
+/// zipped with the lab's own writer, reproducibly: the same program gives the same bytes. What
+/// this proves, and what only a run on AWS can: chapters/running-on-aws.md.
 enum DeploymentPackages {
     struct Package: Codable, Sendable {
         let function: String
@@ -93,22 +95,9 @@ enum DeploymentPackages {
         }
     }
 
-    private static func swift() -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
-        return path.split(separator: ":").map { "\($0)/swift" }.first(where: FileManager.default.isExecutableFile(atPath:)) ?? "/usr/bin/swift"
-    }
+    private static func swift() -> String { Subprocess.find("swift") ?? "/usr/bin/swift" }
 
     private static func run(_ executable: String, _ arguments: [String], in folder: String) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Subprocess.run(executable, arguments, in: folder)
     }
 }

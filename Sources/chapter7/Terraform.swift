@@ -33,10 +33,7 @@ struct Terraform {
         return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0 + "/registry.terraform.io/hashicorp/aws") }
     }
 
-    static func find() -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/terraform" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static func find() -> String? { Subprocess.find("terraform") }
 
     /// A working folder with the stack's files, and a CLI configuration that prefers the mirror.
     init(stack: String) throws {
@@ -74,12 +71,26 @@ struct Terraform {
         self.environment = environment
     }
 
-    func initialize() throws -> String {
-        try run(["init", "-no-color", "-input=false"] + (pluginDirectory.map { ["-plugin-dir=\($0)"] } ?? []))
+    /// `terraform init`; returns the AWS provider's version it installed ("5.100.0").
+    func initialize() throws -> String? {
+        let output = try run(["init", "-no-color", "-input=false"] + (pluginDirectory.map { ["-plugin-dir=\($0)"] } ?? []))
+        // "- Installed hashicorp/aws v5.100.0 (unauthenticated)"
+        guard let range = output.range(of: "Installed hashicorp/aws v") else { return nil }
+        return String(output[range.upperBound...].prefix { $0.isNumber || $0 == "." }).trimmingCharacters(in: CharacterSet(charactersIn: "."))
     }
 
-    func apply(_ variables: [String: String]) throws -> String {
-        try run(["apply", "-no-color", "-input=false", "-auto-approve"] + Terraform.flags(variables))
+    /// "Terraform v1.11.4" → "1.11.4".
+    func version() throws -> String {
+        let output = try run(["version"])
+        return output.split(separator: "\n").first.map { String($0.dropFirst("Terraform v".count)) } ?? "?"
+    }
+
+    /// `terraform apply`; with `providerLog`, the AWS provider writes its debug log there
+    /// (`TF_LOG_PROVIDER=debug`): every call it makes and every answer, which `ProviderLog` reads.
+    func apply(_ variables: [String: String], providerLog: String? = nil) throws -> String {
+        var extra: [String: String] = [:]
+        if let providerLog { extra = ["TF_LOG_PROVIDER": "debug", "TF_LOG_PATH": providerLog] }
+        return try run(["apply", "-no-color", "-input=false", "-auto-approve"] + Terraform.flags(variables), extra: extra)
     }
 
     /// `plan -detailed-exitcode`: true when Terraform finds nothing to change.
@@ -102,26 +113,15 @@ struct Terraform {
         variables.sorted { $0.key < $1.key }.flatMap { ["-var", "\($0.key)=\($0.value)"] }
     }
 
-    private func run(_ arguments: [String]) throws -> String {
-        let (status, output) = try launch(arguments)
+    private func run(_ arguments: [String], extra: [String: String] = [:]) throws -> String {
+        let (status, output) = try launch(arguments, extra: extra)
         guard status == 0 else { throw Failure.failed(command: arguments.first ?? "", status: status, output: output) }
         return output
     }
 
-    /// Runs terraform in the working folder, output and errors together, as a reader would see them.
-    private func launch(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    /// Runs terraform in the working folder.
+    private func launch(_ arguments: [String], extra: [String: String] = [:]) throws -> (Int32, String) {
+        try Subprocess.run(executable, arguments, in: folder, environment: environment.merging(extra) { $1 })
     }
 
     /// Terraform's own lines worth keeping: what it did to each resource and its summary.

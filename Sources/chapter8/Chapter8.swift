@@ -85,7 +85,9 @@ enum Chapter8: Chapter {
             // 2. Managed Instances: the worker on a capacity provider; publishing starts its environments.
             try lab.deploy(WorkbookFunctions.worker(name: "worker-mi", database: database, timeout: .seconds(10)))
             let published = ContinuousClock.now
-            let version = try lab.runOnManagedInstances("worker-mi", maxConcurrency: k)
+            // Held at AWS's default minimum of 3 for now (maximum 3 too), so step 2 shows what three
+            // environments do; step 3 lets the scaler go further.
+            let version = try lab.runOnManagedInstances("worker-mi", maxConcurrency: k, scaling: Lab.ScalingConfig(minimum: 3, maximum: 3))
             let active = try await lab.waitForManagedVersion("worker-mi", version: version.version)
             let publishToActive = (ContinuousClock.now - published).milliseconds
             let managed = lab.environments.filter { $0.functionName == "worker-mi" }
@@ -129,13 +131,15 @@ enum Chapter8: Chapter {
             //    look: throttles until it adds environments.
             let burstSize = 3 * slots
             let heavyQueryMs = 1_000
+            let maximum = 10 * active.minimum
+            _ = try lab.putFunctionScalingConfig("worker-mi", qualifier: version.version, minimum: active.minimum, maximum: maximum)
             let environmentsBefore = Set(lab.environments.filter { $0.functionName == "worker-mi" }.map(\.id))
             let burst = try await FanOutStep.run(lab, name: "a burst of \(burstSize)", target: "worker-mi", qualifier: version.version,
                                                  count: burstSize, payload: WorkerEvent(queryMs: heavyQueryMs), calling: calling)
             let afterBurst = lab.managedStatus("worker-mi", version: version.version)
             let added = (afterBurst?.history ?? []).filter { $0.environmentsAfter > $0.environmentsBefore }
             let inAdded = burst.invocations.filter { !environmentsBefore.contains($0.environmentID) }.count
-            transcript.step(burst, "\(burstSize) calls at once, each a \(heavyQueryMs) ms query: three times what the environments hold, for longer than the scaler takes to look. AWS keeps headroom for traffic to double within 5 minutes; faster than that, calls are throttled while the scaler — which watches how full the environments are and how much CPU they use, never an arrival — adds environments. The retries wait and try again, and later ones land in the new environments.", logs: false)
+            transcript.step(burst, "\(burstSize) calls at once, each a \(heavyQueryMs) ms query: three times what the environments hold, for longer than the scaler takes to look, with the version's maximum raised from 3 to \(maximum) environments (PutFunctionScalingConfig). AWS keeps headroom for traffic to double within 5 minutes; faster than that, calls are throttled while the scaler — which watches how full the environments are and how much CPU they use, never an arrival — adds environments. The retries wait and try again, and later ones land in the new environments.", logs: false)
             transcript.say("The scaler: " + (added.isEmpty ? "added no environment." : added.map { "\(($0.afterMs / 1000).twoDecimals) s after the publish it saw the environments \(Int($0.saturation * 100)) % full (CPU \(Int($0.cpu * 100)) %) and went from \($0.environmentsBefore) to \($0.environmentsAfter)" }.joined(separator: "; ") + "."), indent: "  ")
             transcript.claim("A burst of three times the slots is throttled at first; the scaler adds environments (none is started by an arrival); the retries get every call through, some in the added environments, with no cold start",
                              holds: burst.everThrottled.count > 0 && !added.isEmpty && inAdded > 0 && burst.calls.allSatisfy { $0.status == 200 } && burst.coldStarts == 0,

@@ -7,8 +7,9 @@ import LambdaLab
 import Testing
 @testable import chapter7
 
-/// The zips chapter 7 deploys are the ones AWS would run on provided.al2023: built from this
-/// checkout, checked for the glibc and libstdc++ versions they need, then run in the lab.
+/// The zips chapter 7 deploys, built for provided.al2023 from this checkout: checked for the glibc
+/// and libstdc++ versions they ask of the system (none: static, with the package's `-no-pie`),
+/// then run in the lab. Necessary for AL2023, not proof: they have not been run there.
 @Suite("provided.al2023 packages: the glibc gate and a smoke test", .serialized, .timeLimit(.minutes(10)))
 struct AL2023PackageTests {
     static let packages = Task { () async throws -> (worker: DeploymentPackages.Package, orchestrator: DeploymentPackages.Package) in try await withQuietMemory {

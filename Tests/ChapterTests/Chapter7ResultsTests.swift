@@ -6,8 +6,9 @@ import Testing
 import Workbook
 @testable import chapter7
 
-/// `chapter7 --results FILE` on a recording with the real shape: the orchestrator's own answer,
-/// made by the same zips in a lab (AWS cannot be reached from here), cold and then warm.
+/// `chapter7 --results FILE --recorded-on lab` on a recording with the real shape: the
+/// orchestrator's own answer, made by the same zips in a lab (AWS cannot be reached from here),
+/// cold and then warm — and rendered as the lab's, never as AWS's.
 @Suite("Chapter 7: a recorded fan-out rendered beside the lab's", .serialized, .timeLimit(.minutes(10)))
 struct Chapter7ResultsTests {
     /// Two recordings of 3 calls: the first after deployment (cold), the second right after (warm).
@@ -37,36 +38,45 @@ struct Chapter7ResultsTests {
     } }
 
     /// Only the lab's fan-out takes the lab gate; building the zips does not hold other suites.
-    static func options(_ file: String) throws -> Chapter7.ResultsOptions {
-        var options = try Chapter7.ResultsOptions(arguments: ["--results", file])
+    static func options(_ file: String) throws -> Chapter7.Options {
+        var options = try Chapter7.Options(arguments: ["--results", file, "--recorded-on", "lab"])
         options.aroundFanOut = { fanOut in try await exclusively(fanOut) }
         return options
     }
 
-    @Test("a cold recording: 3 environments by log stream, 3 cold starts from the REPORTs, the lab's the same; every claim held")
+    @Test("a cold recording: 3 environments by log stream, 3 cold starts from the REPORTs, the lab's the same; every claim held that can apply")
     func cold() async throws {
         let (cold, _) = try await Self.recordings.value
-        let outcome = try await withQuietMemory { try await Chapter7.results(Self.options(cold)) }
-        let recorded = outcome.step(Chapter7.recordedStep), lab = outcome.step(Chapter7.labStep)
+        let outcome = try await withQuietMemory { try await Chapter7Results.run(Self.options(cold)) }
+        // Made in the lab, and said so: never presented as AWS's.
+        #expect(outcome.recordedOn == .lab && outcome.steps.map(\.name) == ["recorded in the lab", Chapter7Results.labStep])
+        #expect(!outcome.claims.contains { $0.claim.contains("on AWS") } && !outcome.pictureTitle.contains("AWS"))
+        let recorded = outcome.step(Chapter7Results.recordedStep(.lab)), lab = outcome.step(Chapter7Results.labStep)
         #expect(recorded.environments == 3 && recorded.coldStarts == 3)
         #expect(recorded.invocations.allSatisfy { ($0.initDurationMs ?? 0) > 0 && $0.durationMs > 0 && $0.billedDurationMs > 0 })
         #expect(lab.environments == 3 && lab.coldStarts == 3)
-        let notHeld = outcome.claims.filter { !$0.holds }.map(\.evidence)
-        #expect(notHeld.isEmpty, "\(notHeld)")
+        // Every claim held but the one about provisioned environments: nothing in it ran on one.
+        let notHeld = outcome.claims.filter { !$0.holds }
+        #expect(notHeld.map(\.verdict) == [.notApplicable] && notHeld.allSatisfy { $0.evidence.contains("provisioned") }, "\(notHeld.map(\.evidence))")
         try PictureInspection.check(outcome.picture(), steps: outcome.steps)
     }
 
-    @Test("a warm recording: no Init Duration anywhere, so the cold-start claims say not applicable, and the rest hold")
+    @Test("a warm recording: no Init Duration anywhere and nothing provisioned, so those claims say not applicable, and the rest hold")
     func warm() async throws {
         let (_, warm) = try await Self.recordings.value
-        let outcome = try await withQuietMemory { try await Chapter7.results(Self.options(warm)) }
-        #expect(outcome.step(Chapter7.recordedStep).coldStarts == 0)
-        #expect(outcome.claims.map(\.verdict) == [.held, .notApplicable, .held, .notApplicable])
+        let outcome = try await withQuietMemory { try await Chapter7Results.run(Self.options(warm)) }
+        #expect(outcome.step(Chapter7Results.recordedStep(.lab)).coldStarts == 0)
+        #expect(outcome.claims.map(\.verdict) == [.held, .notApplicable, .notApplicable, .held, .notApplicable])
     }
 
-    @Test("--results refuses a file it cannot read, in one line")
-    func badFile() {
-        #expect(throws: WorkbookError.self) { try Chapter7.ResultsOptions(arguments: ["--results", "/nonexistent/results.json"]) }
-        #expect(throws: WorkbookError.self) { try Chapter7.ResultsOptions(arguments: []) }
+    @Test("--results refuses a file it cannot read, and a file whose origin is not stated, in one line")
+    func badFile() throws {
+        #expect(throws: WorkbookError.self) { try Chapter7.Options(arguments: ["--results", "/nonexistent/results.json", "--recorded-on", "aws"]) }
+        let file = NSTemporaryDirectory() + "chapter7-origin-\(getpid()).json"
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect(throws: WorkbookError.self) { try Chapter7.Options(arguments: ["--results", file]) }
+        #expect(throws: WorkbookError.self) { try Chapter7.Options(arguments: ["--results", file, "--recorded-on", "aws", "--fan-out", "3"]) }
+        #expect(try Chapter7.Options(arguments: ["--results", file, "--recorded-on", "aws"]).recordedOn == .aws)
     }
 }

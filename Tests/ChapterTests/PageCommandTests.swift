@@ -125,10 +125,10 @@ struct PageCommandTests {
     }
 
     /// Each of chapter 7's runs takes a minute and a half of Terraform: its page shows two, and
-    /// each is run elsewhere — the default by CI on its own, `--fan-out 3 --provisioned 2` by
-    /// Chapter7Tests; `--package` by AL2023PackageTests and `--results` (on a recording) by
+    /// each is run elsewhere — `--fan-out 3 --provisioned 2` by Chapter7Tests (with its Expect
+    /// line), in both of CI's test passes; the default is the page's transcript; `--package` by AL2023PackageTests and `--results` (on a recording) by
     /// Chapter7ResultsTests. Here: that the page shows exactly those, and that the runs parse.
-    @Test("chapter 7's page: its commands are the ones run by CI and by the chapter 7 tests, and they parse")
+    @Test("chapter 7's page: its commands are the ones the chapter 7 tests run, and they parse")
     func chapter7() throws {
         let commands = try Self.commands(page: "07-").map(\.arguments)
         let runs = commands.filter { !($0.first ?? "").hasPrefix("--package") && !($0.first ?? "").hasPrefix("--results") }

@@ -1,5 +1,5 @@
-# Each function runs with a role of its own. Both may write logs; only the orchestrator may invoke
-# the worker, and only the worker.
+# Part of the reconstruction of the article's stack (see lambda.tf). Each function runs with a role
+# of its own. Both may write logs; only the orchestrator may invoke the worker, and only the worker.
 
 locals {
   lambda_trust = jsonencode({

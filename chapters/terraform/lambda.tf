@@ -1,4 +1,6 @@
-# The article's two functions, on a custom runtime: each zip holds one executable, `bootstrap`.
+# A reconstruction of the article's stack (Ali Haydar, "Effortlessly Juggling Multiple Concurrent
+# Requests in AWS Lambda", Medium, 26 June 2023), which shows only part of its Terraform: its two
+# functions, here on a custom runtime, each zip holding one executable, `bootstrap`.
 # `publish = true` makes every code change a new version; the alias `live` follows it, and callers
 # (and provisioned concurrency) use the alias, never a version number.
 

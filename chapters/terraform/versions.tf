@@ -2,7 +2,9 @@ terraform {
   required_version = ">= 1.5"
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
+      source = "hashicorp/aws"
+      # 5.x: the lab's control plane was checked against this provider's calls (5.100.0). 6.0
+      # (18 June 2025) is a major release with breaking changes that no run here has checked.
       version = ">= 5.0, < 6.0"
     }
   }

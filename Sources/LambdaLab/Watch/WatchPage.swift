@@ -42,18 +42,19 @@ enum WatchPage {
     .row { display: grid; grid-template-columns: var(--label) minmax(0, 1fr); align-items: center; border-bottom: 1px solid #f0f0f0; }
     .label { padding: 2px 8px 2px 0; font-size: 12px; overflow-wrap: anywhere; }
     .label > * { margin-right: 6px; }
-    .lane { position: relative; height: calc(var(--rows, 1) * var(--row) + 4px); overflow: hidden; }
+    .lane { position: relative; height: calc(var(--rows, 1) * var(--row) + 4px); overflow: hidden; contain: layout paint; }
+    .env { content-visibility: auto; contain-intrinsic-size: auto 24px; }  /* rows off screen cost nothing to draw */
     .axis { position: sticky; top: var(--hh, 0); z-index: 4; background: #fff; border-bottom: 1px solid #999; color: var(--muted); }
     .axis .lane { height: 18px; }
     .tick { position: absolute; top: 0; bottom: 0; left: calc(var(--t) * 100% / var(--span)); border-left: 1px solid #999; padding-left: 3px; font-size: 11px; white-space: nowrap; }
     #functions:empty::before { content: "No execution environment yet — they appear here as the lab starts them."; display: block; padding: 16px 0; color: var(--muted); }
     /* Bars are positioned by custom properties in lab milliseconds: --s start, --e end (absent while it is
-       still growing). The board holds --o (first activity), --now and --span, so rescaling or advancing the
-       clock is one property write for the whole page, not one per bar. */
-    #board { --o: 0; --now: 0; --span: 1000; min-width: 0; }
+       still growing, moved to the clock at each frame). The board holds --o (first activity) and --span, so
+       rescaling is one property write for the whole page, not one per bar. */
+    #board { --o: 0; --span: 1000; min-width: 0; }
     .inv { position: absolute; left: 0; right: 0; top: calc(2px + var(--slot) * var(--row)); height: calc(var(--row) - 3px); }
     .seg, .thr, .cold-mark { position: absolute; left: calc((var(--s) - var(--o)) * 100% / var(--span)); }
-    .seg { top: 0; bottom: 0; width: max(2px, calc((var(--e, var(--now)) - var(--s)) * 100% / var(--span))); }
+    .seg { top: 0; bottom: 0; width: max(2px, calc((var(--e) - var(--s)) * 100% / var(--span))); }
     .lane > .seg { top: 2px; bottom: auto; height: calc(var(--row) - 3px); z-index: 1; } /* an environment's Init, over its first waiting bar */
     .wait { background: var(--wait); }
     .init { background: var(--init); }
@@ -79,9 +80,12 @@ enum WatchPage {
     aside section { margin-bottom: 18px; }
     #throttle-list { list-style: none; padding: 0; margin: 0; font-size: 12px; }
     #throttle-list li { border-left: 3px solid var(--error); padding: 2px 6px; margin-bottom: 4px; overflow-wrap: anywhere; }
-    table { border-collapse: collapse; font-size: 12px; width: 100%; }
-    th, td { text-align: right; padding: 2px 4px; border-bottom: 1px solid var(--line); font-variant-numeric: tabular-nums; }
-    th:first-child, td:first-child { text-align: left; overflow-wrap: anywhere; }
+    #throttle-list li > * { display: block; }
+    #throttle-list small { color: var(--muted); }
+    .queue { font-size: 12px; border-bottom: 1px solid var(--line); padding: 4px 0; }
+    .queue > b { display: block; overflow-wrap: anywhere; }
+    .queue span { display: inline-block; margin-right: 10px; color: var(--muted); }
+    .queue span b { color: var(--ink); font-variant-numeric: tabular-nums; }
     .note { color: var(--muted); font-size: 12px; }
     /* A phone: counters wrap, the side panel moves below, and each row puts its label above its lane. */
     @media (max-width: 900px) { main { grid-template-columns: minmax(0, 1fr); } }
@@ -133,10 +137,7 @@ enum WatchPage {
         </section>
         <section>
           <h2>Asynchronous queue</h2>
-          <table id="queues" hidden>
-            <thead><tr><th>function</th><th>accepted</th><th>queued</th><th>succeeded</th><th title="sent to a destination">to dest.</th><th>dropped</th></tr></thead>
-            <tbody id="queue-body"></tbody>
-          </table>
+          <div id="queues"></div>
           <p class="note" id="no-queues">No asynchronous invocation yet.</p>
         </section>
       </aside>
@@ -154,7 +155,7 @@ enum WatchPage {
     const log = [];             // every event received, in order: what Replay plays back
     let pending = [];           // received, not yet drawn
     let mode = "connecting";    // connecting | live | finished | replaying
-    let stream = null, ticking = false, replay = null;
+    let stream = null, ticking = false, replay = null, growing = new Set(), totals = null;
     let envs, invs, sections, queueRows, throttleGroups, totalsEls, origin, span, shown, lastAt, lastWall, endAt;
 
     function el(tag, className, parent, text) {
@@ -164,13 +165,26 @@ enum WatchPage {
       if (parent) parent.appendChild(node);
       return node;
     }
-    // A bar from lab time s to e; no e means it is still growing, up to --now.
-    function place(node, s, e) {
-      node.style.setProperty("--s", s);
-      if (e == null) node.style.removeProperty("--e"); else node.style.setProperty("--e", e);
-      node.classList.toggle("open", e == null);
+    // Writes only what changed (remembered on the node, so nothing is read back from the DOM): each write
+    // makes the browser restyle that element, and most events change one field of many.
+    function set(node, name, value) {
+      const last = node.written ??= {};
+      if (last[name] === value) return;
+      last[name] = value;
+      if (name === "text") node.textContent = value;
+      else if (name === "class") node.className = value;
+      else if (name.startsWith("--")) node.style.setProperty(name, value);
+      else node.setAttribute(name, value);
     }
-    function segment(parent, className, s, e) { const node = el("div", "seg " + className, parent); place(node, s, e); return node; }
+    // A bar from lab time s to e; no e means it is still growing: `tick` moves its end to the clock each
+    // frame. Only the growing bars are touched, so a frame costs the bars in flight, not all of them.
+    function place(node, s, e, error) {
+      set(node, "--s", s);
+      set(node, "--e", e ?? shown);
+      if (e == null) growing.add(node); else growing.delete(node);
+      set(node, "class", node.kind + (e == null ? " open" : "") + (error ? " error" : ""));
+    }
+    function segment(parent, kind, s, e) { const node = el("div", null, parent); node.kind = "seg " + kind; place(node, s, e); return node; }
     function fmt(ms) {
       if (!(ms > 0)) return "0";
       return ms < 1000 ? Math.round(ms) + " ms" : +(ms / 1000).toFixed(ms < 10000 ? 2 : 1) + " s";
@@ -184,12 +198,12 @@ enum WatchPage {
 
     function reset() {
       envs = new Map(); invs = new Map(); sections = new Map(); queueRows = new Map(); throttleGroups = new Map();
-      origin = null; span = 0; shown = 0; endAt = null;
-      for (const id of ["functions", "throttle-list", "throttle-lane", "queue-body", "axis"]) $("#" + id).textContent = "";
-      $("#throttle-row").hidden = $("#queues").hidden = true;
+      origin = null; span = 0; shown = 0; endAt = null; growing = new Set();
+      for (const id of ["functions", "throttle-list", "throttle-lane", "queues", "axis"]) $("#" + id).textContent = "";
+      $("#throttle-row").hidden = true;
       $("#no-throttles").hidden = $("#no-queues").hidden = false;
       totalsEls = {};
-      for (const node of document.querySelectorAll("[data-total]")) { totalsEls[node.dataset.total] = node; node.textContent = "0"; }
+      for (const node of document.querySelectorAll("[data-total]")) { totalsEls[node.dataset.total] = node; set(node, "text", "0"); }
       board.style.setProperty("--o", 0);
     }
 
@@ -238,11 +252,11 @@ enum WatchPage {
     function onEnvironment(d) {
       const e = environment(d.environmentID, d.functionName, d.version);
       const x = Object.assign(e.d, d);
-      e.row.dataset.phase = x.phase;
-      e.row.dataset.kind = x.initializationType;
-      e.phase.textContent = PHASES[x.phase] || x.phase;
-      e.kind.textContent = kindText(x);
-      e.pid.textContent = x.pid != null ? "pid " + x.pid : "";
+      set(e.row, "data-phase", x.phase);
+      set(e.row, "data-kind", x.initializationType);
+      set(e.phase, "text", PHASES[x.phase] || x.phase);
+      set(e.kind, "text", kindText(x));
+      set(e.pid, "text", x.pid != null ? "pid " + x.pid : "");
       // Init drawn on the environment (slot 0), so provisioned and managed environments show theirs too.
       const start = x.spawnedAtMs ?? (x.phase === "initializing" ? (e.firstAt ??= x.at) : null);
       const end = x.initDurationMs != null ? start + x.initDurationMs : null;
@@ -250,7 +264,7 @@ enum WatchPage {
       seen(start);
       e.init ??= segment(e.lane, "init", start, end);
       place(e.init, start, end);
-      e.init.title = e.d.environmentID + " Init" + (end != null ? " " + fmt(x.initDurationMs) : "…");
+      set(e.init, "title", "Init" + (end != null ? " " + fmt(x.initDurationMs) : "…"));
     }
 
     function onInvocation(d) {
@@ -261,7 +275,7 @@ enum WatchPage {
         // The lowest sub-row free when this invocation arrived: one row for an on-demand environment,
         // as many as run at once on a managed instance.
         let slot = e.slots.findIndex((busyUntil) => busyUntil <= d.receivedAtMs);
-        if (slot < 0) { slot = e.slots.length; e.lane.style.setProperty("--rows", slot + 1); }
+        if (slot < 0) { slot = e.slots.length; set(e.lane, "--rows", slot + 1); }
         const box = el("div", "inv", e.lane);
         box.dataset.requestId = d.requestID;
         box.style.setProperty("--slot", slot);
@@ -272,18 +286,26 @@ enum WatchPage {
       const x = Object.assign(i.d, d), started = x.handlerStartedAtMs;
       const end = x.state !== "finished" ? null
         : started != null && x.durationMs != null ? started + x.durationMs : x.at;
-      place(i.wait, x.receivedAtMs, started ?? end);
-      if (started != null) { i.handler ??= segment(i.box, "handler", started, end); place(i.handler, started, end); }
+      if (started != null) i.handler ??= segment(i.box, "handler", started, end);
+      place(i.wait, x.receivedAtMs, started ?? end, !!x.functionError && !i.handler);
+      if (i.handler) place(i.handler, started, end, !!x.functionError);
       i.e.slots[i.slot] = end ?? Infinity;
-      i.wait.classList.toggle("error", !!x.functionError && !i.handler);
-      if (i.handler) i.handler.classList.toggle("error", !!x.functionError);
-      i.box.dataset.state = x.state;
-      i.box.title = [x.requestID, (x.coldStart ? "cold start" : "warm") + (x.spillover ? ", spillover" : ""),
+      set(i.box, "data-state", x.state);
+    }
+
+    // An invocation's figures, as a tooltip written when the pointer reaches its bar rather than at every event.
+    function describe(x) {
+      const started = x.handlerStartedAtMs;
+      return [x.requestID, (x.coldStart ? "cold start" : "warm") + (x.spillover ? ", spillover" : ""),
         started != null ? "waited " + fmt(started - x.receivedAtMs) : "waiting",
         x.initDurationMs != null ? "Init " + fmt(x.initDurationMs) : "",
         x.durationMs != null ? "handler " + fmt(x.durationMs) + ", billed " + fmt(x.billedDurationMs) : "",
         x.functionError ? "error: " + x.functionError + (x.errorType ? " (" + x.errorType + ")" : "") : ""].filter(Boolean).join("\n");
     }
+    functionsEl.addEventListener("mouseover", (event) => {
+      const box = event.target.closest(".inv"), i = box && invs.get(box.dataset.requestId);
+      if (i) box.title = describe(i.d);
+    });
 
     // A mark on the "throttled" lane for each 429, and one line per function and Reason, counted.
     function onThrottle(d) {
@@ -301,23 +323,28 @@ enum WatchPage {
         throttleGroups.set(key, g);
       }
       g.count += 1;
-      g.li.textContent = d.status + " " + d.reason + " — " + d.functionName + " × " + g.count + ", last at " + fmt(d.at - origin);
+      g.li.textContent = "";
+      el("b", null, g.li, d.status + " " + d.functionName + " × " + g.count);
+      el("code", null, g.li, d.reason);
+      el("small", null, g.li, "last at " + fmt(d.at - origin));
     }
 
+    const QUEUE_COUNTS = { accepted: "accepted", queued: "queued", succeeded: "succeeded", sentToDestination: "sent to destination", dropped: "dropped" };
     function onQueue(d) {
-      $("#queues").hidden = false;
       $("#no-queues").hidden = true;
-      let row = queueRows.get(d.functionName);
-      if (!row) {
-        row = el("tr", null, $("#queue-body"));
-        row.dataset.queue = d.functionName;
-        queueRows.set(d.functionName, row);
+      let q = queueRows.get(d.functionName);
+      if (!q) {
+        const node = el("div", "queue", $("#queues"));
+        node.dataset.queue = d.functionName;
+        el("b", null, node, d.functionName);
+        q = {};
+        for (const k in QUEUE_COUNTS) { const span = el("span", null, node); q[k] = el("b", null, span); q[k].dataset.count = k; span.append(" " + QUEUE_COUNTS[k]); }
+        queueRows.set(d.functionName, q);
       }
-      row.textContent = "";
-      for (const v of [d.functionName, d.accepted, d.queued, d.succeeded, d.sentToDestination, d.dropped]) el("td", null, row, v);
+      for (const k in QUEUE_COUNTS) q[k].textContent = d[k] ?? 0;
     }
 
-    function onTotals(d) { for (const k in totalsEls) if (d[k] != null) totalsEls[k].textContent = d[k]; }
+    function onTotals(d) { totals = d; }   // written once per frame, by `tick`: only the latest counts matter
 
     function onSnapshot(d) {
       reset();
@@ -331,7 +358,7 @@ enum WatchPage {
     }
 
     function finish(at) {
-      endAt = Math.max(at ?? 0, shown);
+      endAt = at ?? shown;   // the lab's word on when it ended, over this page's estimate
       if (stream) { stream.close(); stream = null; }   // or EventSource would reconnect to a lab that is gone
       replay = null;
       setStatus("run finished");
@@ -370,7 +397,8 @@ enum WatchPage {
 
     function tick() {
       const t = now();
-      board.style.setProperty("--now", t);
+      for (const node of growing) set(node, "--e", t);
+      if (totals) { for (const k in totalsEls) if (totals[k] != null) set(totalsEls[k], "text", String(totals[k])); totals = null; }
       if (origin === null) return;
       const wanted = niceUp(Math.max(t - origin, 100) * 1.05);
       if (wanted !== span) { span = wanted; board.style.setProperty("--span", span); drawAxis(); }
@@ -386,9 +414,9 @@ enum WatchPage {
       if (replay && r.i >= r.events.length) finish(r.t);   // a log without `end` (the stream was lost)
     }
 
+    function drain() { const batch = pending; pending = []; for (const [type, d] of batch) apply(type, d); }
     function frame() {
-      if (mode === "replaying") stepReplay();
-      else { const batch = pending; pending = []; for (const [type, d] of batch) apply(type, d); }
+      if (mode === "replaying") stepReplay(); else drain();
       tick();
       if (mode === "live" || mode === "replaying" || pending.length) requestAnimationFrame(frame);
       else ticking = false;
@@ -417,13 +445,15 @@ enum WatchPage {
           log.push([type, d]);
           if (typeof d.at === "number") { lastAt = Math.max(lastAt, d.at); lastWall = performance.now(); }
           pending.push([type, d]);
-          wake();
+          // The end is drawn at once, not at the next frame: a headless browser may print the page
+          // as soon as the stream closes, and must see it finished.
+          if (type === "end") { drain(); tick(); } else wake();
         });
       }
       stream.onopen = () => { if (mode === "connecting") setStatus("live"); };
       // A dropped stream means the lab is gone (a lab that stops sends `end` first): keep what is on screen.
       stream.onerror = () => {
-        if (mode === "live") { stream.close(); stream = null; pending.push(["end", { at: now() }]); wake(); }
+        if (mode === "live") { stream.close(); stream = null; pending.push(["end", { at: now() }]); drain(); tick(); }
         else if (mode === "connecting") statusEl.textContent = "connecting (retrying)";
       };
     }
