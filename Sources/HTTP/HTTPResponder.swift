@@ -60,7 +60,7 @@ public final class HTTPStream: @unchecked Sendable {
     /// The client is still there.
     public var isOpen: Bool { !connection.isClosed }
 
-    /// Writes `bytes` (on the loop). A client that reads too slowly — a megabyte waiting — is cut
+    /// Writes `bytes` (on the loop). A client that reads too slowly — 16 MB waiting — is cut
     /// off rather than buffered for ever: false then, and whenever the client has gone.
     @discardableResult
     public func send(_ bytes: [UInt8]) -> Bool { connection.streamBody(bytes) }

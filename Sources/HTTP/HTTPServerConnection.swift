@@ -194,7 +194,7 @@ final class HTTPServerConnection: EventLoop.Handler, @unchecked Sendable {
     /// A streamed answer is being written (server-sent events): no request is read any more.
     private var streaming = false
     /// How much a streamed answer may have waiting for a slow client before it is cut off.
-    static let streamBacklogLimit = 1024 * 1024
+    static let streamBacklogLimit = 16 * 1024 * 1024
 
     /// The head of a streamed answer; its body follows through `streamBody`.
     func beginStream(_ head: [UInt8], from responder: HTTPResponder) -> Bool {

@@ -46,7 +46,8 @@ extension Lab {
     /// publish. A Managed Instances version starts its environments now and is Pending until they
     /// are ready (chapters/aws-facts.md#lambda-managed-instances).
     @discardableResult
-    public func publishVersion(_ functionName: String, description: String = "", toLatestPublished: Bool = false) throws -> VersionInfo {
+    public func publishVersion(_ functionName: String, description: String = "", toLatestPublished: Bool = false,
+                               managedScaling: ScalingConfig? = nil) throws -> VersionInfo {
         let (info, environments, stale, readiness) = try withFunction(functionName) { function, state
             -> (VersionInfo, [Environment], [EnvironmentID], ManagedReadiness?) in
             var configuration = function.latest
@@ -55,7 +56,7 @@ extension Lab {
                 throw LabError.invalidParameter("PublishTo LATEST_PUBLISHED is supported only for functions with a capacity provider configuration.")
             }
             let version: String
-            var scaling = ScalingConfig.default
+            var scaling = managedScaling ?? ScalingConfig.default
             var stale: [EnvironmentID] = []
             if toLatestPublished {
                 version = "$LATEST.PUBLISHED"

@@ -176,11 +176,8 @@ extension Lab {
         function.managedInstances = ManagedInstancesConfig(capacityProviderArn: provider.arn, perExecutionEnvironmentMaxConcurrency: maxConcurrency)
         function.memorySizeMB = max(function.memorySizeMB, ManagedInstancesConfig.minimumMemoryMB)
         try deploy(function)
-        let version = try publishVersion(functionName)
-        if let scaling {
-            _ = try putFunctionScalingConfig(functionName, qualifier: version.version, minimum: scaling.minimum, maximum: scaling.maximum)
-        }
-        return version
+        // Published with its scaling already set, so it starts with its own minimum.
+        return try publishVersion(functionName, managedScaling: scaling)
     }
 
     // MARK: Versions

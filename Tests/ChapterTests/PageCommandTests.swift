@@ -39,9 +39,11 @@ struct PageCommandTests {
         var inTryThis = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("## ") { inTryThis = line == "## Try this" }
-            if let expect = line.range(of: "Expect:") {
+            // An expectation is a line of its own that starts with `Expect:` (prose may name them).
+            let trimmed = line.drop { $0 == " " }
+            if trimmed.hasPrefix("Expect:") {
                 let index = try #require(last, "an Expect: line before any command in \(file)")
-                seen[index].expectations += try PageExpectation.parse(String(line[expect.upperBound...]))
+                seen[index].expectations += try PageExpectation.parse(String(trimmed.dropFirst("Expect:".count)))
                 continue
             }
             var rest = Substring(line)

@@ -110,6 +110,9 @@ public final class Lab: Sendable {
         }
     }
 
+    /// Viewers of the watch page's event stream connected now.
+    public var watchers: Int { onLoop { self.watch.viewerCount } }
+
     /// How many environments the lab has started since it began.
     public var environmentsStarted: Int { state.withLock { $0.pool.started } }
 

@@ -76,6 +76,9 @@ final class LabWatch: @unchecked Sendable {
         var at: Double
     }
 
+    /// Viewers connected now (on the loop).
+    var viewerCount: Int { viewers.filter(\.isOpen).count }
+
     /// `GET /lab/events`, on the loop: the stream's head, a snapshot, then every change.
     func subscribe(_ responder: HTTPResponder, lab: Lab) {
         self.lab = lab
@@ -100,6 +103,9 @@ final class LabWatch: @unchecked Sendable {
     /// The lab is stopping: every viewer gets `end`, and the stream closes. On the loop.
     func end() {
         guard let lab else { return }
+        // What changed since the last look goes out first: the last invocations of a run end
+        // within the 50 ms before the lab stops.
+        if !viewers.isEmpty { send(changes(look(lab))) }
         let at = lab.offset(Clock.now).milliseconds
         for viewer in viewers {
             viewer.send(Self.event("end", ["at": at]))
@@ -111,22 +117,32 @@ final class LabWatch: @unchecked Sendable {
     private func tick() {
         viewers.removeAll { !$0.isOpen }
         guard !viewers.isEmpty, let lab else { ticking = false; return }
-        let now = look(lab)
+        send(changes(look(lab)))
+        lab.loop.schedule(after: Self.interval) { [weak self] in self?.tick() }
+    }
+
+    private func send(_ events: [[UInt8]]) {
+        guard !events.isEmpty else { return }
+        let bytes = Array(events.joined())
+        for viewer in viewers { viewer.send(bytes) }
+    }
+
+    /// The events that take a viewer from what was last sent to `now`; `now` is then what was sent.
+    private func changes(_ now: Look) -> [[UInt8]] {
         var events: [[UInt8]] = []
         func add(_ name: String, _ object: [String: Any]) { events.append(Self.event(name, object.merging(["at": now.at]) { _, new in new })) }
         for (id, environment) in now.view.environments where sent.environments[id] != environment { add("environment", environment.json()) }
-        for (id, environment) in sent.environments where now.view.environments[id] == nil { add("environment", environment.json(phase: "removed")) }
-        for (id, invocation) in now.view.invocations where sent.invocations[id] != invocation { add("invocation", invocation.json) }
+        // What finished before what started: a warm invocation that took a freed environment
+        // comes after the one it followed.
         for record in now.finished { add("invocation", Self.finished(record)) }
+        for (id, invocation) in now.view.invocations where sent.invocations[id] != invocation { add("invocation", invocation.json) }
+        // Removals last: what an environment did before it went comes first.
+        for (id, environment) in sent.environments where now.view.environments[id] == nil { add("environment", environment.json(phase: "removed")) }
         for throttle in now.throttles { events.append(Self.event("throttle", Self.throttle(throttle))) }
         for (function, counts) in now.view.queues where sent.queues[function] != counts { add("queue", Self.queue(function, counts)) }
         if sent.totals != now.view.totals { add("totals", now.view.totals.json) }
         sent = now.view
-        if !events.isEmpty {
-            let bytes = Array(events.joined())
-            for viewer in viewers { viewer.send(bytes) }
-        }
-        lab.loop.schedule(after: Self.interval) { [weak self] in self?.tick() }
+        return events
     }
 
     /// One look at the lab, under its lock once: plain values, turned into JSON outside it.

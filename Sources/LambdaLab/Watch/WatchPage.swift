@@ -5,6 +5,8 @@
 /// instance stacked in sub-rows), cold starts marked, throttles (429) with their Reason, the asynchronous
 /// queue's counts and the run's counters. When the run ends it stays on screen and can be replayed from
 /// the page's own log of the events. Self-contained (no framework, nothing fetched), so it works offline.
+/// For tests: rows carry `data-environment`, `data-phase` (and `data-phases`, every phase seen), bars
+/// `data-request-id`, counters `data-total`, and `#status` reads `live`, `run finished` or `replaying`.
 enum WatchPage {
     static let html: String = #"""
     <!doctype html>
@@ -236,7 +238,7 @@ enum WatchPage {
       const row = el("div", "row env", section(functionName, version).node);
       row.dataset.environment = id;
       const label = el("div", "label", row);
-      e = { d: { environmentID: id, functionName, version }, row, slots: [], init: null,
+      e = { d: { environmentID: id, functionName, version }, row, slots: [], phases: [], init: null,
             name: el("b", null, label, id), phase: el("span", "phase", label), kind: el("span", "kind", label),
             pid: el("span", "pid", label), lane: el("div", "lane", row) };
       envs.set(id, e);
@@ -253,6 +255,9 @@ enum WatchPage {
       const e = environment(d.environmentID, d.functionName, d.version);
       const x = Object.assign(e.d, d);
       set(e.row, "data-phase", x.phase);
+      // Every phase the row has been through, so a test that reads the page after the lab stopped (and
+      // removed its environments) can still tell that each one went idle.
+      if (!e.phases.includes(x.phase)) { e.phases.push(x.phase); set(e.row, "data-phases", e.phases.join(" ")); }
       set(e.row, "data-kind", x.initializationType);
       set(e.phase, "text", PHASES[x.phase] || x.phase);
       set(e.kind, "text", kindText(x));
@@ -289,6 +294,12 @@ enum WatchPage {
       if (started != null) i.handler ??= segment(i.box, "handler", started, end);
       place(i.wait, x.receivedAtMs, started ?? end, !!x.functionError && !i.handler);
       if (i.handler) place(i.handler, started, end, !!x.functionError);
+      // A cold start's REPORT has its Init Duration: the environment's Init bar ends there, even if
+      // the environment was gone before the page saw its Init end.
+      if (x.state === "finished" && x.coldStart && x.initDurationMs != null && started != null && i.e.d.initDurationMs == null) {
+        onEnvironment({ environmentID: i.e.d.environmentID, functionName: x.functionName, version: x.version,
+                        spawnedAtMs: i.e.d.spawnedAtMs ?? started - x.initDurationMs, initDurationMs: x.initDurationMs, at: x.at });
+      }
       i.e.slots[i.slot] = end ?? Infinity;
       set(i.box, "data-state", x.state);
     }
@@ -351,6 +362,8 @@ enum WatchPage {
       const number = (id) => parseInt(String(id).replace(/\D+/g, ""), 10) || 0;
       [...d.environments].sort((a, b) => number(a.environmentID) - number(b.environmentID)).forEach(onEnvironment);
       [...d.recent, ...d.invocations].sort((a, b) => a.receivedAtMs - b.receivedAtMs).forEach(onInvocation);
+      // A finished invocation whose environment is no longer listed ran on one that is gone.
+      for (const [id, e] of envs) if (!e.d.phase) onEnvironment({ environmentID: id, functionName: e.d.functionName, version: e.d.version, phase: "removed", at: d.at });
       d.throttles.forEach(onThrottle);
       d.queues.forEach(onQueue);
       onTotals(d.totals);
@@ -390,8 +403,7 @@ enum WatchPage {
       axis.textContent = "";
       const step = niceUp(span / 6);
       for (let v = 0; v <= span + 1e-9; v += step) {
-        const tick = el("div", "tick", axis, fmt(v));
-        tick.style.setProperty("--t", v);
+        el("div", "tick", axis, fmt(v)).style.setProperty("--t", v);
       }
     }
 
@@ -425,7 +437,8 @@ enum WatchPage {
 
     function startReplay() {
       if (mode === "replaying") {        // Stop: jump to the end of the recording
-        while (replay) apply(...(replay.events[replay.i++] ?? ["end", { at: replay.t }]));
+        const last = replay.events[replay.events.length - 1][1].at;
+        while (replay) apply(...(replay.events[replay.i++] ?? ["end", { at: last }]));
         return;
       }
       if (!log.length) return;
