@@ -71,21 +71,13 @@ public final class Socket: Sendable {
 
     /// Waits for the next connection; throws once the socket was shut down.
     public func accept() throws -> Socket {
-        while true {
-            let client = GNUExtensions.accept4(fd, flags: Int32(SOCK_CLOEXEC.rawValue))
-            if client >= 0 {
-                let socket = Socket(fd: client)
-                socket.setNoDelay()
-                return socket
-            }
-            // Transient conditions: a signal, or a connection reset before we took it.
-            if errno == EINTR || errno == ECONNABORTED || errno == EPROTO { continue }
-            throw SocketError("accept")
-        }
+        guard let socket = try acceptNow() else { throw SocketError("accept", code: EAGAIN) }
+        return socket
     }
 
     /// The next waiting connection, without blocking (the listener must be non-blocking): nil when
-    /// none is waiting. Descriptor exhaustion is thrown (`SocketError.isResourceExhaustion`).
+    /// none is waiting (a blocking listener waits for one instead). Descriptor exhaustion is thrown
+    /// (`SocketError.isResourceExhaustion`).
     public func acceptNow() throws -> Socket? {
         while true {
             let client = GNUExtensions.accept4(fd, flags: Int32(SOCK_CLOEXEC.rawValue))
@@ -94,6 +86,7 @@ public final class Socket: Sendable {
                 socket.setNoDelay()
                 return socket
             }
+            // Transient conditions: a signal, or a connection reset before we took it.
             if errno == EINTR || errno == ECONNABORTED || errno == EPROTO { continue }
             if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
             throw SocketError("accept")

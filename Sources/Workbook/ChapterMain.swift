@@ -34,8 +34,8 @@ extension Chapter {
 }
 
 /// What every chapter's `main` does: parse options (a bad one: one line, exit 2), `--help`, run the
-/// experiment, then print either the narrative or, with `--json`, only the Outcome; with
-/// `--svg PATH`, also write the run's picture.
+/// experiment — printing as it goes, or, with `--json`, only the Outcome at the end; with
+/// `--svg PATH`, also write the run's picture; with `--watch`, serve the run live first.
 public enum ChapterMain {
     /// The options every chapter has, handled here; `--help` prints them after the chapter's own.
     static let commonOptions = [("--svg PATH", "also write a picture of the run (SVG) to PATH"),
@@ -70,33 +70,6 @@ public enum ChapterMain {
             }
         } catch {
             Console.error("\(C.Options.command.name) failed: \(error)")
-            exit(1)
-        }
-    }
-
-    public static func run<Options, Outcome: ChapterOutcome>(
-        name: String, usage: String,
-        parse: ([String]) throws -> Options,
-        experiment: (Options) async throws -> Outcome,
-        narrate: (Outcome) -> Void
-    ) async {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.contains("--help") || arguments.contains("-h") {
-            print(usage)
-            return
-        }
-        let svgPath = CommandLineOptions.parseOrExit { try takeSVGPath(from: &arguments) }
-        let options = CommandLineOptions.parseOrExit { try parse(arguments) }
-        Console.lineBufferStandardOutput()
-        do {
-            let outcome = try await experiment(options)
-            if arguments.contains("--json") { try Narrative.json(outcome) } else { narrate(outcome) }
-            if let svgPath {
-                try Data(outcome.picture().utf8).write(to: URL(fileURLWithPath: svgPath))
-                if !arguments.contains("--json") { print("\nPicture of this run written to \(svgPath)") }
-            }
-        } catch {
-            Console.error("\(name) failed: \(error)")
             exit(1)
         }
     }

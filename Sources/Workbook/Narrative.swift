@@ -152,12 +152,6 @@ public enum Narrative {
         count(claims)
     }
 
-    public static func claims(_ claims: [Claim]) {
-        section("Claims")
-        for claim in claims { verdict(claim) }
-        count(claims)
-    }
-
     private static func count(_ claims: [Claim]) {
         let held = claims.filter(\.holds).count
         let notApplicable = claims.filter { $0.verdict == .notApplicable }.count

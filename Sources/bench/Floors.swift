@@ -44,28 +44,8 @@ enum Floors {
     /// The three-process chain (see `FloorChain`): this binary as emulator and as runtime, and the
     /// same client process that measures the lab.
     static func chain(calls: Int, program: String = "bench") throws -> BenchClient.Result {
-        let own = try FunctionBinaries.path(of: program)
-        let emulator = Process()
-        emulator.executableURL = URL(fileURLWithPath: own)
-        emulator.arguments = [program == "bench" ? "floor-emulator" : "emulator"]
-        let ports = Pipe()
-        emulator.standardOutput = ports
-        try emulator.run()
-        defer { emulator.terminate(); emulator.waitUntilExit() }
-        var text = ""
-        while !text.contains("\n") {
-            let data = ports.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-        }
-        let numbers = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt16($0) }
-        guard numbers.count == 2 else { throw BenchError("the floor emulator printed \(text)") }
-        let runtime = Process()
-        runtime.executableURL = URL(fileURLWithPath: own)
-        runtime.arguments = [program == "bench" ? "floor-runtime" : "runtime", String(numbers[1])]
-        try runtime.run()
-        defer { runtime.terminate(); runtime.waitUntilExit() }
-        return try client(port: numbers[0], function: "floor", calls: calls, callers: 1)
+        let chain = try RunningChain(program: program)
+        return try client(port: chain.port, function: "floor", calls: calls, callers: 1)
     }
 
     /// This binary in its client role, against `port`.
