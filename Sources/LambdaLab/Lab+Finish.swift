@@ -22,10 +22,12 @@ extension Lab {
     /// (400 for a request ID it does not run, 403 for one it was not given yet), nil otherwise.
     /// `lines`: the lab's own lines for its log (a timeout's).
     ///
-    /// Everything the process printed before the invocation ended belongs to its log. When the
-    /// runtime answered, that output has been read already: the loop handles a process's output
-    /// before its sockets in each turn, and a runtime prints before it answers. Otherwise (a
-    /// timeout, a crash) the pipe is read here.
+    /// Everything the process printed before the invocation ended belongs to its log, so the pipe
+    /// is read here, every time. The loop does handle a process's output before its sockets in
+    /// each turn, but that is not enough: a connection that has just been answered reads on
+    /// (keep-alive), and on a busy machine a runtime can print and post its response in the
+    /// moment between the event going out and that read — the answer would then be read before
+    /// the output that came first (one `read` that finds nothing costs about a microsecond).
     @discardableResult
     func finish(_ id: RequestID, in environment: EnvironmentID, _ outcome: InvocationOutcome, fromRuntime: Bool = false,
                 lines: [String] = []) -> HTTPResponse? {
@@ -35,7 +37,7 @@ extension Lab {
         // environments that were still busy when they arrived.)
         routeArrivalsNow()
         let io = self.io.value[environment]
-        let printed = fromRuntime ? [] : io?.output.drain() ?? []
+        let printed = io?.output.drain() ?? []
         let memory = io?.process.maxMemoryUsedMB() ?? 0
         let now = Clock.now
         let (closing, emitted) = state.withLock { state -> (Closing, [EmittedLine]) in
