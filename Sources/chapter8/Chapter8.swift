@@ -92,8 +92,11 @@ enum Chapter8: Chapter {
             let publishToActive = (ContinuousClock.now - published).milliseconds
             let managed = lab.environments.filter { $0.functionName == "worker-mi" }
             let inits = managed.compactMap(\.initDuration).map(\.milliseconds).sorted()
+            // Init ends when a runtime's first worker asks for work; its other workers may still be
+            // starting. The burst waits until every worker waits, so it meets K slots with K workers.
+            let allWaitingMs = try await waitForWorkers(lab, function: "worker-mi", each: k, since: published)
             transcript.section("Publishing on Managed Instances")
-            transcript.say("PublishVersion started \(managed.count) execution environments before any request, each told AWS_LAMBDA_MAX_CONCURRENCY=\(k) and AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances. Their Inits took \(inits.map(\.twoDecimals).joined(separator: ", ")) ms — each opening a small pool of database connections for its \(k) concurrent requests — and the version went from Pending to \(active.state) \(publishToActive.twoDecimals) ms after the publish.", indent: "  ")
+            transcript.say("PublishVersion started \(managed.count) execution environments before any request, each told AWS_LAMBDA_MAX_CONCURRENCY=\(k) and AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances. Their Inits took \(inits.map(\.twoDecimals).joined(separator: ", ")) ms — each opening a small pool of database connections for its \(k) concurrent requests — and the version went from Pending to \(active.state) \(publishToActive.twoDecimals) ms after the publish. " + (allWaitingMs.map { "Every runtime had its \(k) workers waiting in GET /next \($0.twoDecimals) ms after the publish." } ?? "Not every runtime had its \(k) workers waiting in GET /next within 30 s: the next step may see fewer at once."), indent: "  ")
             transcript.claim("Publishing the version started its \(active.minimum) environments (AWS's default minimum) before any invocation, and it became Active only after every one finished Init",
                              holds: active.state == "Active" && managed.count == active.minimum && inits.count == active.minimum
                                  && publishToActive >= (inits.max() ?? .infinity),
@@ -161,6 +164,20 @@ enum Chapter8: Chapter {
     /// Why a count claim cannot be tested on this run: its burst did not reach the lab at once.
     static func notAtOnce(_ step: StepOutcome) -> String? {
         step.arrivedAtOnce ? nil : "beyond this machine: the calls reached the lab over \(step.arrivalSpreadMs.twoDecimals) ms and the first ended at \(step.firstFinishMs.twoDecimals) ms"
+    }
+
+    /// Waits (up to 30 s) until each of the function's environments has `each` `GET /next` waiting;
+    /// returns when that was, in ms since `since`, or nil if it never was.
+    static func waitForWorkers(_ lab: Lab, function: String, each: Int, since: ContinuousClock.Instant) async throws -> Double? {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let environments = lab.environments.filter { $0.functionName == function }
+            if !environments.isEmpty, environments.allSatisfy({ $0.parkedNexts >= each }) {
+                return (ContinuousClock.now - since).milliseconds
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return nil
     }
 
     /// The calls that ran at their first attempt: whether those reached the lab at once is what

@@ -225,6 +225,8 @@ public struct EnvironmentInfo: Sendable, Equatable {
     /// Invocations it runs at once, and how many it runs now.
     public let capacity: Int
     public let inFlight: Int
+    /// `GET /next` requests its runtime has waiting now (on Managed Instances, up to one per worker).
+    public let parkedNexts: Int
 
     init(_ environment: Environment) {
         id = environment.id.description
@@ -240,6 +242,7 @@ public struct EnvironmentInfo: Sendable, Equatable {
         provisionedFor = environment.provisionedFor
         capacity = environment.capacity
         inFlight = environment.invocations.count
+        parkedNexts = environment.parked.count
     }
 }
 
