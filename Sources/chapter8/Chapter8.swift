@@ -148,7 +148,7 @@ enum Chapter8: Chapter {
             transcript.say("The scaler: " + (added.isEmpty ? "added no environment." : added.map { "\(($0.afterMs / 1000).twoDecimals) s after the publish it saw the environments \(Int($0.saturation * 100)) % full (CPU \(Int($0.cpu * 100)) %) and went from \($0.environmentsBefore) to \($0.environmentsAfter)" }.joined(separator: "; ") + "."), indent: "  ")
             transcript.claim("A burst of three times the slots is throttled at first; the scaler adds environments (none is started by an arrival); the retries get every call through, some in the added environments, with no cold start",
                              holds: burst.everThrottled.count > 0 && !added.isEmpty && inAdded > 0 && burst.calls.allSatisfy { $0.status == 200 } && burst.coldStarts == 0,
-                             evidence: "\(burst.everThrottled.count) calls throttled at least once; the scaler went \(added.first?.environmentsBefore ?? 0) → \(afterBurst?.environments ?? 0) environments; \(inAdded) calls ran in added environments; \(burst.calls.filter { $0.status == 200 }.count) of \(burstSize) answered 200; \(burst.coldStarts) cold starts")
+                             evidence: "\(burst.everThrottled.count) calls throttled at least once; the scaler went \(added.first?.environmentsBefore ?? 0) → \(added.map(\.environmentsAfter).max() ?? 0) environments (\(afterBurst?.environments ?? 0) at the step's end); \(inAdded) calls ran in added environments; \(burst.calls.filter { $0.status == 200 }.count) of \(burstSize) answered 200; \(burst.coldStarts) cold starts")
 
             transcript.summary()
             let cost = ManagedCost.priced(fanOut: n, onDefault: onDefault, onManaged: onManaged, environments: active.minimum)
