@@ -139,10 +139,12 @@ extension Lab {
                   let handOut = handOut(arrival.requestID, to: waiter, at: now, in: &state) else { return .waitForNext }
             return .handOut(handOut)
         case .coldStart:
-            // The scaling rate: a new environment needs a token from the function's bucket.
+            // The scaling rate: a new environment needs a token from the function's bucket, taken
+            // at the moment the request reached the lab, as AWS's front end decides on arrival: a
+            // turn that a busy machine routed late gives a burst no extra allowance.
             let rate = self.configuration.scalingRate
-            var bucket = state.scaling[arrival.function] ?? ScalingBucket(rate, now: now)
-            let allowed = bucket.take(rate, now: now)
+            var bucket = state.scaling[arrival.function] ?? ScalingBucket(rate, now: arrival.receivedAt)
+            let allowed = bucket.take(rate, now: arrival.receivedAt)
             state.scaling[arrival.function] = bucket
             guard allowed else { return .refuse(.throttled("FunctionInvocationRateLimitExceeded")) }
             let environment = newEnvironment(function: arrival.function, version: version, configuration: configuration,

@@ -13,9 +13,11 @@ extension Chapter5 {
         var coldStarts: Int
         /// Environments of the worker after this wave.
         var environments: Int
-        /// First to last send of the wave, at the orchestrator: while the wave arrives, the bucket
-        /// refills (continuously, as AWS's does), so a wave spread out gets that much more room.
+        /// First to last send of the wave, at the orchestrator.
         var sendSpreadMs: Double
+        /// First to last arrival at the lab of the calls that ran: while the wave arrives, the
+        /// bucket refills (continuously, as AWS's does), so a wave spread out gets that much more room.
+        var arrivalSpreadMs: Double
     }
 
     /// What the lab's queue counted for the asynchronous step (its events are the step's `events`).
@@ -41,13 +43,13 @@ extension Chapter5 {
         }
 
         /// Each wave started at least the bucket's environments (or all it still needed), at most
-        /// the bucket plus what refilled while the wave arrived (a busy machine spreads a wave's
-        /// sends out); it reused every warm one; and every call either ran or was throttled.
+        /// the bucket plus what refilled while the wave reached the lab (a busy machine spreads a
+        /// wave out); it reused every warm one; and every call either ran or was throttled.
         func allow(_ waves: [Wave], burst: Int) -> Bool {
             var before = 0
             return waves.allSatisfy { wave in
                 defer { before = wave.environments }
-                let refilled = Int((wave.sendSpreadMs / refillIntervalMs).rounded(.up))
+                let refilled = Int((wave.arrivalSpreadMs / refillIntervalMs).rounded(.up))
                 let most = min(burst - before, bucket + refilled), least = min(burst - before, bucket)
                 return wave.coldStarts >= least && wave.coldStarts <= most && wave.ran == before + wave.coldStarts
                     && wave.ran + wave.throttled == burst

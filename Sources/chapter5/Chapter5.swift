@@ -159,7 +159,8 @@ enum Chapter5: Chapter {
                 let warm = environments.count
                 environments.formUnion(step.environmentIDs)
                 waves.append(Wave(wave: number, ran: step.invocations.count, throttled: step.throttled.count, coldStarts: step.coldStarts,
-                                  environments: environments.count, sendSpreadMs: step.sendSpreadMs))
+                                  environments: environments.count, sendSpreadMs: step.sendSpreadMs,
+                                  arrivalSpreadMs: step.arrivalSpreadMs))
                 let expect = number == 1
                     ? "AWS lets each function add at most 1,000 execution environments every 10 seconds, and \"makes a best attempt to refill your concurrency scaling rate continuously over time, rather than in one single refill of 1,000 units every 10 seconds\"; unused allowance is not saved up (\"your scaling rate is always 1,000 concurrency units at maximum\"). A fan-out wider than that, on environments that do not exist yet, is throttled beyond it. The lab applies the same rule divided by \(options.scaleFactor) — \(rate.description) — so the limit shows on a laptop. Wave 1 of \(options.scalingBurst) calls finds no environment: expect \(min(options.scalingBurst, rate.bucket)) cold starts and \(max(0, options.scalingBurst - rate.bucket)) refused with 429, Reason FunctionInvocationRateLimitExceeded."
                     : "Wave \(number), after the allowance has refilled: a warm environment needs no allowance, a new one takes one. Expect the \(warm) warm environments reused and at most \(rate.bucket) new ones: \(min(options.scalingBurst, warm + rate.bucket)) run."

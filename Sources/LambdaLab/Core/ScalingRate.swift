@@ -34,10 +34,12 @@ struct ScalingBucket {
     }
 
     /// Takes a token for a new environment if there is one.
+    /// `now` is the request's arrival; arrivals are taken in the order they came, and one that
+    /// seems earlier than the last (it never should) refills nothing.
     mutating func take(_ rate: ScalingRate, now: ContinuousClock.Instant) -> Bool {
-        let refill = Double(rate.environments) * ((now - refilledAt) / rate.per)
+        let refill = Double(rate.environments) * (max(.zero, now - refilledAt) / rate.per)
         tokens = min(Double(rate.environments), tokens + refill)
-        refilledAt = now
+        refilledAt = max(refilledAt, now)
         guard tokens >= 1 else { return false }
         tokens -= 1
         return true
