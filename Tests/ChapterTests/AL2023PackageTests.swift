@@ -12,13 +12,15 @@ import Testing
 /// then run in the lab. Necessary for AL2023, not proof: they have not been run there.
 @Suite("provided.al2023 packages: the glibc gate and a smoke test", .serialized, .timeLimit(.minutes(10)))
 struct AL2023PackageTests {
-    static let packages = Task { () async throws -> (worker: DeploymentPackages.Package, orchestrator: DeploymentPackages.Package) in try await withQuietMemory {
-        let folder = NSTemporaryDirectory() + "al2023-packages-\(getpid())"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let binaries = try DeploymentPackages.buildStaticBinaries()
-        return (try DeploymentPackages.package("worker", binary: binaries.worker, into: folder),
-                try DeploymentPackages.package("orchestrator", binary: binaries.orchestrator, into: folder))
-    } }
+    static let packages = Task { () async throws -> (worker: DeploymentPackages.Package, orchestrator: DeploymentPackages.Package) in
+        let binaries = try await StaticBinaries.paths()
+        return try await withQuietMemory {
+            let folder = NSTemporaryDirectory() + "al2023-packages-\(getpid())"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            return (try DeploymentPackages.package("worker", binary: binaries.worker, into: folder),
+                    try DeploymentPackages.package("orchestrator", binary: binaries.orchestrator, into: folder))
+        }
+    }
 
     @Test("the gate: versions above GLIBC_2.34 or GLIBCXX_3.4.29 are too new, the rest are not")
     func gate() {

@@ -12,30 +12,32 @@ import Workbook
 @Suite("Chapter 7: a recorded fan-out rendered beside the lab's", .serialized, .timeLimit(.minutes(10)))
 struct Chapter7ResultsTests {
     /// Two recordings of 3 calls: the first after deployment (cold), the second right after (warm).
-    static let recordings = Task { () async throws -> (cold: String, warm: String) in try await withQuietMemory {
-        let folder = NSTemporaryDirectory() + "chapter7-recordings-\(getpid())"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let binaries = try DeploymentPackages.buildStaticBinaries()
-        let worker = try DeploymentPackages.package("worker", binary: binaries.worker, into: folder)
-        let orchestrator = try DeploymentPackages.package("orchestrator", binary: binaries.orchestrator, into: folder)
-        return try await exclusively {
-            try await Lab.with { lab in
-                try lab.startInvokeAPI()
-                try lab.createFunction(Chapter7.worker, zip: Array(try Data(contentsOf: URL(fileURLWithPath: worker.path))), settings: .init())
-                try lab.createFunction(Chapter7.orchestrator, zip: Array(try Data(contentsOf: URL(fileURLWithPath: orchestrator.path))),
-                                       settings: .init(timeoutSeconds: 30))
-                var paths: [String] = []
-                for name in ["cold", "warm"] {
-                    let event = try JSONEncoder().encode(FanOutEvent(function: Chapter7.worker, count: 3))
-                    let answer = try await lab.invoke(Chapter7.orchestrator, payload: Array(event))
-                    let path = folder + "/\(name).json"
-                    try Data(answer.payload).write(to: URL(fileURLWithPath: path))
-                    paths.append(path)
+    static let recordings = Task { () async throws -> (cold: String, warm: String) in
+        let binaries = try await StaticBinaries.paths()
+        return try await withQuietMemory {
+            let folder = NSTemporaryDirectory() + "chapter7-recordings-\(getpid())"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let worker = try DeploymentPackages.package("worker", binary: binaries.worker, into: folder)
+            let orchestrator = try DeploymentPackages.package("orchestrator", binary: binaries.orchestrator, into: folder)
+            return try await exclusively {
+                try await Lab.with { lab in
+                    try lab.startInvokeAPI()
+                    try lab.createFunction(Chapter7.worker, zip: Array(try Data(contentsOf: URL(fileURLWithPath: worker.path))), settings: .init())
+                    try lab.createFunction(Chapter7.orchestrator, zip: Array(try Data(contentsOf: URL(fileURLWithPath: orchestrator.path))),
+                                           settings: .init(timeoutSeconds: 30))
+                    var paths: [String] = []
+                    for name in ["cold", "warm"] {
+                        let event = try JSONEncoder().encode(FanOutEvent(function: Chapter7.worker, count: 3))
+                        let answer = try await lab.invoke(Chapter7.orchestrator, payload: Array(event))
+                        let path = folder + "/\(name).json"
+                        try Data(answer.payload).write(to: URL(fileURLWithPath: path))
+                        paths.append(path)
+                    }
+                    return (paths[0], paths[1])
                 }
-                return (paths[0], paths[1])
             }
         }
-    } }
+    }
 
     /// Only the lab's fan-out takes the lab gate; building the zips does not hold other suites.
     static func options(_ file: String) throws -> Chapter7.Options {
