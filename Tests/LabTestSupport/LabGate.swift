@@ -12,10 +12,6 @@ import Testing
 /// (`exclusively(budget:)`): a test that holds a lab too long fails for that, not for the queue.
 public actor LabGate {
     public static let shared = LabGate()
-    /// Held by the test that measures the process's resident memory, and by the tests that move
-    /// tens of megabytes through it (chapter 7's zips): one in-process lab's growth cannot be told
-    /// apart from another test's buffers.
-    public static let memory = LabGate()
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
@@ -44,11 +40,57 @@ public func exclusively<T: Sendable>(budget: Duration = .seconds(120), _ body: (
     }
 }
 
-/// Runs `body` while no other test measures, or moves large buffers through, this process's
-/// memory. Take it before `exclusively`, never inside it, so the two gates are always taken in
-/// the same order.
+/// The test that measures this process's resident memory must not see another test's buffers:
+/// an in-process lab's growth cannot be told apart from them. Tests that move tens of megabytes
+/// through the process (chapter 7's zips) may do so together; the measuring test runs alone. A
+/// measuring test that waits goes before movers that come after it.
+actor MemoryGate {
+    static let shared = MemoryGate()
+    private var movers = 0
+    private var measuring = false
+    private var waiting: [(measures: Bool, continuation: CheckedContinuation<Void, Never>)] = []
+
+    func acquire(measures: Bool) async {
+        if waiting.isEmpty, canEnter(measures) { return enter(measures) }
+        await withCheckedContinuation { waiting.append((measures, $0)) }
+    }
+
+    func release(measures: Bool) {
+        if measures { measuring = false } else { movers -= 1 }
+        while let next = waiting.first, canEnter(next.measures) {
+            waiting.removeFirst()
+            enter(next.measures)
+            next.continuation.resume()
+        }
+    }
+
+    private func canEnter(_ measures: Bool) -> Bool { measures ? !measuring && movers == 0 : !measuring }
+    private func enter(_ measures: Bool) { if measures { measuring = true } else { movers += 1 } }
+}
+
+/// Runs `body`, which moves large buffers through this process, while no test measures its memory
+/// (other movers may run meanwhile). Take it before `exclusively`, never inside it, so the gates
+/// are always taken in the same order.
 public func withQuietMemory<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-    try await holding(LabGate.memory, body)
+    try await holdingMemory(measures: false, body)
+}
+
+/// Runs `body`, which measures this process's resident memory, while no other test moves large
+/// buffers through it. Taken before `exclusively`, like `withQuietMemory`.
+public func measuringMemory<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    try await holdingMemory(measures: true, body)
+}
+
+private func holdingMemory<T: Sendable>(measures: Bool, _ body: () async throws -> T) async throws -> T {
+    await MemoryGate.shared.acquire(measures: measures)
+    do {
+        let result = try await body()
+        await MemoryGate.shared.release(measures: measures)
+        return result
+    } catch {
+        await MemoryGate.shared.release(measures: measures)
+        throw error
+    }
 }
 
 private func holding<T: Sendable>(_ gate: LabGate, _ body: () async throws -> T) async throws -> T {

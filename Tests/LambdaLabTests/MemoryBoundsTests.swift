@@ -18,7 +18,7 @@ struct MemoryBoundsTests {
         var configuration = LabConfiguration()
         configuration.recordLimit = 1_000
         // This process's memory is measured: no other test may move large buffers through it meanwhile.
-        try await withQuietMemory { try await withTestLab(configuration) { lab in
+        try await measuringMemory { try await withTestLab(configuration) { lab in
             try lab.deploy(plainWorker())
             for _ in 0..<5_000 { _ = try await lab.invoke("worker") }
             let before = Self.residentKiB()
