@@ -12,6 +12,9 @@ struct WatchTests {
         private let socket: Socket
         private let lock = NSLock()
         private var events: [(name: String, json: Data)] = []
+        /// Waiting for the next event (or the stream's end, or a deadline): woken by it, not by polling.
+        private var waiters: [CheckedContinuation<Void, Never>] = []
+        private var ended = false
 
         init(port: UInt16) throws {
             socket = try Socket.connect(host: "127.0.0.1", port: port)
@@ -34,23 +37,52 @@ struct WatchTests {
                         if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
                     }
                     // The response's head is a block too, with no event in it.
-                    if !name.isEmpty { lock.withLock { events.append((name, Data(data.utf8))) } }
+                    if !name.isEmpty {
+                        lock.withLock { events.append((name, Data(data.utf8))) }
+                        wake()
+                    }
                 }
             }
+            lock.withLock { ended = true }
+            wake()
+        }
+
+        private func wake() {
+            let woken = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+                defer { waiters = [] }
+                return waiters
+            }
+            for waiter in woken { waiter.resume() }
         }
 
         var received: [(name: String, data: [String: Any])] {
             lock.withLock { events }.map { ($0.name, (try? JSONSerialization.jsonObject(with: $0.json) as? [String: Any]) ?? [:]) }
         }
 
-        /// Waits until `condition` holds over what arrived (at most `seconds`).
+        /// Waits until `condition` holds over what arrived (at most `seconds`): looked at again as
+        /// each event arrives.
         func wait(seconds: Double = 20, _ condition: ([(name: String, data: [String: Any])]) -> Bool) async throws -> Bool {
             let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1_000))
-            while ContinuousClock.now < deadline {
-                if condition(received) { return true }
-                try await Task.sleep(for: .milliseconds(50))
+            // The only timer: the deadline, which wakes a wait that no event ends.
+            let timeout = Task { [self] in
+                try? await Task.sleep(until: deadline)
+                wake()
             }
-            return condition(received)
+            defer { timeout.cancel() }
+            while true {
+                let seen = lock.withLock { events.count }
+                if condition(received) { return true }
+                if ContinuousClock.now >= deadline || lock.withLock({ ended }) { return false }
+                await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                    // An event that came since `seen` was counted: look again at once.
+                    let ready = lock.withLock { () -> Bool in
+                        if events.count > seen || ended || ContinuousClock.now >= deadline { return true }
+                        waiters.append(waiter)
+                        return false
+                    }
+                    if ready { waiter.resume() }
+                }
+            }
         }
 
         func close() { socket.close() }
@@ -145,15 +177,14 @@ struct WatchTests {
             // The DOM is read on its own thread as chromium prints it (a full pipe would stall it).
             let dom = Task.detached { String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
             defer { if browser.isRunning { browser.terminate() } }
-            let deadline = ContinuousClock.now + .seconds(60)
-            while lab.watchers == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-            #expect(lab.watchers == 1, "chromium never opened the event stream")
+            // Ready when chromium's page opens the event stream.
+            let opened = await lab.waitForWatchers(1, within: .seconds(60))
+            #expect(opened && lab.watchers == 1, "chromium never opened the event stream")
             let results = try await withThrowingTaskGroup(of: InvocationResult.self) { group in
                 for _ in 0..<4 { group.addTask { try await lab.invoke("watched", payload: Array(#"{"hangMs":300}"#.utf8)) } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            try await Task.sleep(for: .milliseconds(500))
-            // The stream ends with the lab: chromium's virtual time runs out, and it prints the page.
+            // The stream ends with the lab, which sends what changed since its last look first: chromium's virtual time runs out, and it prints the page.
             lab.shutdown()
             let printed = await dom.value
             return (printed, Set(results.map(\.requestID)))

@@ -113,6 +113,14 @@ public final class Lab: Sendable {
     /// Viewers of the watch page's event stream connected now.
     public var watchers: Int { onLoop { self.watch.viewerCount } }
 
+    /// Returns true once `count` viewers are connected to the event stream (at once if they are),
+    /// false if they are not within `limit`.
+    public func waitForWatchers(_ count: Int = 1, within limit: Duration = .seconds(60)) async -> Bool {
+        await withCheckedContinuation { continuation in
+            loop.execute { self.watch.whenViewers(count, within: limit, on: self.loop, continuation) }
+        }
+    }
+
     /// How many environments the lab has started since it began.
     public var environmentsStarted: Int { state.withLock { $0.pool.started } }
 

@@ -79,6 +79,23 @@ final class LabWatch: @unchecked Sendable {
     /// Viewers connected now (on the loop).
     var viewerCount: Int { viewers.filter(\.isOpen).count }
 
+    /// Who waits for a number of viewers (on the loop): resumed with true as that many have
+    /// subscribed, or with false at their deadline.
+    private var viewerWaiters: [(id: Int, count: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+    private var nextWaiter = 0
+
+    /// Resumes `continuation` once `count` viewers are connected, or after `limit` (on the loop).
+    func whenViewers(_ count: Int, within limit: Duration, on loop: EventLoop, _ continuation: CheckedContinuation<Bool, Never>) {
+        if viewerCount >= count { return continuation.resume(returning: true) }
+        nextWaiter += 1
+        let id = nextWaiter
+        viewerWaiters.append((id, count, continuation))
+        loop.schedule(after: limit) { [weak self] in
+            guard let self, let index = viewerWaiters.firstIndex(where: { $0.id == id }) else { return }
+            viewerWaiters.remove(at: index).continuation.resume(returning: false)
+        }
+    }
+
     /// `GET /lab/events`, on the loop: the stream's head, a snapshot, then every change.
     func subscribe(_ responder: HTTPResponder, lab: Lab) {
         self.lab = lab
@@ -94,6 +111,10 @@ final class LabWatch: @unchecked Sendable {
         ]
         stream.send(Self.event("snapshot", snapshot))
         viewers.append(stream)
+        let connected = viewerCount
+        let ready = viewerWaiters.filter { $0.count <= connected }
+        viewerWaiters.removeAll { $0.count <= connected }
+        for waiter in ready { waiter.continuation.resume(returning: true) }
         if !ticking {
             ticking = true
             lab.loop.schedule(after: Self.interval) { [weak self] in self?.tick() }
